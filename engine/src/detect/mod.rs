@@ -1,0 +1,135 @@
+//! Detection: stored counts in, stored insight events out.
+//!
+//! [`detector`] holds the pure per-series rule; this module reads each enabled insight
+//! type's series from the [`Store`], runs the rule, adds attributions, and saves Start/End
+//! records. Saving is idempotent (IDs derive from the insight itself and a stored Start is
+//! never rewritten), so detection can run again and again over the same history.
+
+pub mod detector;
+pub mod stats;
+
+use serde::Serialize;
+
+pub use detector::{detect_series, Anomaly, DetectorConfig, Sensitivity};
+
+use crate::insight::{Attribution, InsightEvent, InsightFacts, State, ValueAverage};
+use crate::store::{Attribute, InsightType, SeriesKey, Store, StoreError, StoredInsight, Trail};
+use crate::time::{minute_of_millis, Minute};
+
+/// What one detection pass did for one trail.
+#[derive(Debug, Default, Clone, Serialize, PartialEq)]
+pub struct DetectReport {
+    pub trail: String,
+    pub series_analysed: usize,
+    pub insights_found: usize,
+    /// Insights newly stored, or newly ended, by this pass.
+    pub insights_changed: usize,
+}
+
+/// Runs every enabled insight type of `trail` over its whole stored history, judging the
+/// minutes closed at `now_ms`.
+pub async fn detect_trail(
+    store: &dyn Store,
+    trail: &Trail,
+    now_ms: i64,
+    cfg: &DetectorConfig,
+) -> Result<DetectReport, StoreError> {
+    let mut report = DetectReport { trail: trail.name.clone(), ..Default::default() };
+    let Some((history_start, _)) = store.event_span(&trail.name).await? else {
+        return Ok(report);
+    };
+    let until = minute_of_millis(now_ms);
+    for &kind in &trail.insight_types {
+        for series in store.minute_counts(&trail.name, kind).await? {
+            report.series_analysed += 1;
+            for anomaly in detect_series(&series.counts, history_start, until, cfg) {
+                report.insights_found += 1;
+                let insight = build_insight(store, &trail.name, kind, &series.key, &anomaly, cfg).await?;
+                if store.save_insight(&insight).await? {
+                    report.insights_changed += 1;
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Turns an anomaly into the stored insight with its AWS records.
+async fn build_insight(
+    store: &dyn Store,
+    trail: &str,
+    kind: InsightType,
+    key: &SeriesKey,
+    a: &Anomaly,
+    cfg: &DetectorConfig,
+) -> Result<StoredInsight, StoreError> {
+    let facts = |state, event_minute, insight_average, attributions| InsightFacts {
+        trail,
+        kind,
+        key,
+        start: a.start,
+        state,
+        event_minute,
+        baseline_average: a.baseline_average,
+        insight_average,
+        baseline_duration: cfg.baseline_minutes,
+        attributions,
+    };
+    let baseline = (a.start - cfg.baseline_minutes, a.start);
+    let start_attr = attributions(store, trail, kind, key, (a.start, a.start + 1), baseline).await?;
+    let start = InsightEvent::new(facts(State::Start, a.start, a.first_count as f64, start_attr));
+    let end = match (a.end, a.insight_average()) {
+        (Some(end), Some(avg)) => {
+            let attr = attributions(store, trail, kind, key, (a.start, end), baseline).await?;
+            Some(InsightEvent::new(facts(State::End, end, avg, attr)))
+        }
+        _ => None,
+    };
+    Ok(StoredInsight {
+        shared_event_id: start.shared_event_id.clone(),
+        trail: trail.to_owned(),
+        insight_type: kind,
+        key: key.clone(),
+        start_minute: a.start,
+        end_minute: a.end,
+        baseline_average: a.baseline_average,
+        insight_average: a.insight_average().unwrap_or(a.first_count as f64),
+        start_record: start.to_json(),
+        end_record: end.map(|e| e.to_json()),
+    })
+}
+
+/// The top five values of each attribute AWS attributes, during the insight and during the
+/// baseline, as per-minute averages, highest first.
+async fn attributions(
+    store: &dyn Store,
+    trail: &str,
+    kind: InsightType,
+    key: &SeriesKey,
+    insight: (Minute, Minute),
+    baseline: (Minute, Minute),
+) -> Result<Vec<Attribution>, StoreError> {
+    let mut attributes = vec![Attribute::UserIdentityArn, Attribute::UserAgent];
+    if kind == InsightType::ApiCallRate {
+        attributes.push(Attribute::ErrorCode);
+    }
+    let mut out = Vec::new();
+    for attribute in attributes {
+        let window = |(from, to): (Minute, Minute)| async move {
+            let top = store.top_values(trail, kind, key, attribute, from, to, 5).await?;
+            let minutes = (to - from) as f64;
+            Ok::<_, StoreError>(
+                top.into_iter()
+                    .map(|(value, n)| ValueAverage {
+                        value,
+                        average: crate::insight::round_average(n as f64 / minutes),
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let insight = window(insight).await?;
+        let baseline = window(baseline).await?;
+        out.push(Attribution { attribute: attribute.as_str().into(), insight, baseline });
+    }
+    Ok(out)
+}

@@ -1,0 +1,166 @@
+//! Where documents come from: files and directories (walked recursively, in the S3 delivery
+//! layout or any other), and standard input. Gzip is recognised by its magic bytes, so a
+//! compressed file without `.gz` (or a plain one with it) is still read correctly.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// One document to ingest.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Input {
+    File(PathBuf),
+    Stdin,
+}
+
+impl std::fmt::Display for Input {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Input::File(p) => write!(f, "{}", p.display()),
+            Input::Stdin => f.write_str("<stdin>"),
+        }
+    }
+}
+
+/// What walking the paths found.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    pub inputs: Vec<Input>,
+    /// CloudTrail digest files: integrity proofs, not events.
+    pub digests_skipped: usize,
+    /// Paths that could not be read at all, with the reason.
+    pub unreadable: Vec<(String, String)>,
+}
+
+/// Expands files and directories into the documents to read, in a stable order. `-` is stdin.
+pub fn discover(paths: &[PathBuf]) -> Discovered {
+    let mut found = Discovered::default();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            found.inputs.push(Input::Stdin);
+        } else if path.is_dir() {
+            walk(path, &mut found);
+        } else if path.exists() {
+            // A file named explicitly is read whatever its name.
+            found.inputs.push(Input::File(path.clone()));
+        } else {
+            found.unreadable.push((path.display().to_string(), "no such file or directory".into()));
+        }
+    }
+    found
+}
+
+fn walk(dir: &Path, found: &mut Discovered) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => return found.unreadable.push((dir.display().to_string(), e.to_string())),
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n == "CloudTrail-Digest") {
+                found.digests_skipped += count_files(&path);
+            } else {
+                walk(&path, found);
+            }
+        } else if is_log_file(&path) {
+            if path.to_string_lossy().contains("CloudTrail-Digest") {
+                found.digests_skipped += 1;
+            } else {
+                found.inputs.push(Input::File(path));
+            }
+        }
+    }
+}
+
+fn count_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| if e.path().is_dir() { count_files(&e.path()) } else { 1 })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Inside directories only log-looking files are read (a README or a `.DS_Store` is not).
+fn is_log_file(path: &Path) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    [".json", ".json.gz", ".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".gz"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
+/// Why a document's bytes could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("gzip data is truncated or corrupt ({0}); fetch the file again")]
+    Gzip(std::io::Error),
+}
+
+/// Reads a document, decompressing gzip when the content is gzip.
+pub fn read_input(input: &Input) -> Result<Vec<u8>, ReadError> {
+    let bytes = match input {
+        Input::File(path) => std::fs::read(path)?,
+        Input::Stdin => {
+            let mut buf = Vec::new();
+            std::io::stdin().read_to_end(&mut buf)?;
+            buf
+        }
+    };
+    decompress_if_gzip(bytes)
+}
+
+/// Returns the bytes, gunzipped if they start with the gzip magic number.
+pub fn decompress_if_gzip(bytes: Vec<u8>) -> Result<Vec<u8>, ReadError> {
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len() * 8);
+    flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut out).map_err(ReadError::Gzip)?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn walks_the_s3_layout_and_skips_digests() {
+        let root = tempfile::tempdir().unwrap();
+        let day = root.path().join("AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/02");
+        let digest = root.path().join("AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/01/02");
+        std::fs::create_dir_all(&day).unwrap();
+        std::fs::create_dir_all(&digest).unwrap();
+        std::fs::write(day.join("b.json.gz"), b"").unwrap();
+        std::fs::write(day.join("a.json"), b"").unwrap();
+        std::fs::write(day.join("notes.txt"), b"").unwrap();
+        std::fs::write(digest.join("d.json.gz"), b"").unwrap();
+        let found = discover(&[root.path().to_path_buf()]);
+        let names: Vec<String> = found.inputs.iter().map(|i| i.to_string()).collect();
+        assert_eq!(names.len(), 2);
+        assert!(names[0].ends_with("a.json") && names[1].ends_with("b.json.gz"));
+        assert_eq!(found.digests_skipped, 1);
+    }
+
+    #[test]
+    fn gzip_is_detected_by_content_and_truncation_is_reported() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"{\"Records\":[]}").unwrap();
+        let bytes = gz.finish().unwrap();
+        assert_eq!(decompress_if_gzip(bytes.clone()).unwrap(), b"{\"Records\":[]}");
+        assert_eq!(decompress_if_gzip(b"plain".to_vec()).unwrap(), b"plain");
+        let err = decompress_if_gzip(bytes[..bytes.len() / 2].to_vec()).unwrap_err();
+        assert!(err.to_string().contains("truncated or corrupt"), "{err}");
+    }
+
+    #[test]
+    fn missing_paths_are_reported() {
+        let found = discover(&[PathBuf::from("/no/such/trail")]);
+        assert_eq!(found.unreadable[0].1, "no such file or directory");
+    }
+}

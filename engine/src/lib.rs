@@ -1,0 +1,27 @@
+//! The trailsight engine: everything the product *knows*, with no web framework in sight.
+//!
+//! # Layout
+//!
+//! - [`record`]: one CloudTrail record, parsed from its raw JSON, and how it is classified
+//!   (management or data, read or write) for the insight types.
+//! - [`ingest`]: turning files, directories and streams into records, with a reason for
+//!   everything rejected.
+//! - [`store`]: the [`store::Store`] trait (what detection and the dashboard need from a
+//!   database) and its SQLite implementation.
+//! - [`detect`]: the anomaly detector (pure: counts and "now" in, anomalies out) and the
+//!   driver that turns anomalies into stored insight events.
+//! - [`insight`]: the insight event in AWS's exact JSON format.
+//! - [`demo`]: a deterministic generator of realistic demo history with a real attack burst.
+//!
+//! Time is always an argument: nothing here reads the clock except the CLI's defaults.
+
+pub mod demo;
+pub mod detect;
+pub mod ingest;
+pub mod insight;
+pub mod record;
+pub mod store;
+pub mod time;
+
+pub use record::Record;
+pub use store::{open_store, Store, StoreError};

@@ -1,0 +1,172 @@
+//! Storage: what detection and the dashboard need from a database, behind one trait.
+//!
+//! [`Store`] is implemented for SQLite ([`sqlite::SqliteStore`], the embedded default);
+//! [`open_store`] picks the implementation from the URL scheme. Every write that must be
+//! all-or-nothing (a batch of records, an insight) is one transaction.
+
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::record::Record;
+use crate::time::Minute;
+
+/// The two insight types CloudTrail defines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum InsightType {
+    #[serde(rename = "ApiCallRateInsight")]
+    ApiCallRate,
+    #[serde(rename = "ApiErrorRateInsight")]
+    ApiErrorRate,
+}
+
+impl InsightType {
+    pub const ALL: [InsightType; 2] = [InsightType::ApiCallRate, InsightType::ApiErrorRate];
+
+    /// The name AWS uses in records and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InsightType::ApiCallRate => "ApiCallRateInsight",
+            InsightType::ApiErrorRate => "ApiErrorRateInsight",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<InsightType> {
+        InsightType::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+}
+
+/// A trail and its insight selectors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trail {
+    pub name: String,
+    pub insight_types: Vec<InsightType>,
+    pub last_event_ms: Option<i64>,
+}
+
+/// What identifies one analysed series: one API in one region of one account (and, for the
+/// error-rate type, one error code).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SeriesKey {
+    pub account: String,
+    pub region: String,
+    pub event_source: String,
+    pub event_name: String,
+    pub error_code: Option<String>,
+}
+
+/// The non-zero per-minute counts of one series, in minute order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesCounts {
+    pub key: SeriesKey,
+    pub counts: Vec<(Minute, u32)>,
+}
+
+/// The record fields insights attribute activity to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attribute {
+    UserIdentityArn,
+    UserAgent,
+    ErrorCode,
+}
+
+impl Attribute {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Attribute::UserIdentityArn => "userIdentityArn",
+            Attribute::UserAgent => "userAgent",
+            Attribute::ErrorCode => "errorCode",
+        }
+    }
+}
+
+/// A stored insight: the Start record, and the End record once it has ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredInsight {
+    pub shared_event_id: String,
+    pub trail: String,
+    pub insight_type: InsightType,
+    #[serde(skip)]
+    pub key: SeriesKey,
+    pub start_minute: Minute,
+    pub end_minute: Option<Minute>,
+    pub baseline_average: f64,
+    /// The mean rate over the whole insight once ended; the first minute's rate before that.
+    pub insight_average: f64,
+    pub start_record: String,
+    pub end_record: Option<String>,
+}
+
+/// Which insights to list.
+#[derive(Debug, Clone, Default)]
+pub struct InsightFilter {
+    pub trail: Option<String>,
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL {0:?}: use sqlite://PATH (for example sqlite://trailsight.db)")]
+    UnsupportedUrl(String),
+    #[error("cannot open the database {url}: {source}")]
+    Open { url: String, source: sqlx::Error },
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("no trail named {0:?}")]
+    NoSuchTrail(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// What trailsight needs from a database.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Creates the trail (with both insight types on) if it does not exist.
+    async fn ensure_trail(&self, name: &str) -> Result<()>;
+    async fn list_trails(&self) -> Result<Vec<Trail>>;
+    /// Replaces a trail's insight selectors; an empty list turns Insights off.
+    async fn set_insight_types(&self, trail: &str, types: &[InsightType]) -> Result<()>;
+
+    /// Stores a batch in one transaction, skipping eventIDs already stored for this trail.
+    /// Returns how many records were new.
+    async fn insert_events(&self, trail: &str, records: &[Record]) -> Result<u64>;
+    /// First and last minute with any stored event in the trail.
+    async fn event_span(&self, trail: &str) -> Result<Option<(Minute, Minute)>>;
+
+    /// Per-minute counts of every series the insight type analyses in this trail.
+    async fn minute_counts(&self, trail: &str, kind: InsightType) -> Result<Vec<SeriesCounts>>;
+    /// The most frequent values of `attribute` among the series' counted events in
+    /// `[from, to)`, most frequent first.
+    async fn top_values(
+        &self,
+        trail: &str,
+        kind: InsightType,
+        key: &SeriesKey,
+        attribute: Attribute,
+        from: Minute,
+        to: Minute,
+        limit: u32,
+    ) -> Result<Vec<(String, u64)>>;
+
+    /// Stores a new insight, or adds the End record to a stored one that had none. Never
+    /// changes a stored Start, and never replaces a stored End. Returns whether anything
+    /// changed.
+    async fn save_insight(&self, insight: &StoredInsight) -> Result<bool>;
+    /// Newest first.
+    async fn list_insights(&self, filter: &InsightFilter) -> Result<Vec<StoredInsight>>;
+    async fn get_insight(&self, shared_event_id: &str) -> Result<Option<StoredInsight>>;
+}
+
+/// Opens (creating if missing, and migrating) the database at `url`.
+pub async fn open_store(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}
