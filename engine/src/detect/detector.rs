@@ -127,9 +127,12 @@ pub fn detect_series(
             dense[(m - origin) as usize] = c;
         }
     }
-    let at = |m: Minute| if m < origin { 0 } else { dense[(m - origin) as usize] };
+    let at = |m: Minute| if m < origin { 0 } else { dense.get((m - origin) as usize).copied().unwrap_or(0) };
 
     let first_judged = (history_start + w).max(first);
+    if first_judged >= until {
+        return Vec::new();
+    }
     // Rolling sums over the baseline window [t - w, t).
     let (mut sum, mut sum_sq) = (0f64, 0f64);
     for m in (first_judged - w)..first_judged {

@@ -48,6 +48,16 @@ pub struct IngestSummary {
 }
 
 impl IngestSummary {
+    /// Adds another run's outcome to this one.
+    pub fn merge(&mut self, other: IngestSummary) {
+        self.files += other.files;
+        self.records_stored += other.records_stored;
+        self.duplicates_skipped += other.duplicates_skipped;
+        self.insight_events_skipped += other.insight_events_skipped;
+        self.digest_files_skipped += other.digest_files_skipped;
+        self.rejections.extend(other.rejections);
+    }
+
     /// Adds one parsed document's outcome (after its records were stored).
     fn add_document(&mut self, input: &str, doc: &ParsedDocument, stored: u64) {
         self.records_stored += stored;
