@@ -1,1 +1,70 @@
-pub mod x {}
+//! What a person sees: trailsight's pages, components and server functions.
+//!
+//! # Layout
+//!
+//! - [`model`]: the wire types server functions return (serde, no database types).
+//! - [`api`]: server functions, grouped by what they serve; their bodies run only on the
+//!   server (`ssr`), where [`api::AppState`] gives them the store.
+//! - [`pages`]: one component per route (`InsightsPage`, `InsightPage`, `NotFoundPage`).
+//! - [`components`]: pieces shared by pages (the page frame, the JSON viewer).
+//! - [`format`]: how numbers, rates and durations are written for people.
+//!
+//! Every page renders completely on the server (`SsrMode::Async`), so it reads without
+//! JavaScript; hydration then adds the interactions (live filtering, copy buttons).
+//! Every view's state lives in the URL, so a copied link opens the same view.
+
+pub mod api;
+pub mod components;
+pub mod format;
+pub mod model;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+use pages::{InsightPage, InsightsPage, NotFoundPage};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="stylesheet" href="/style.css"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The routes. Pages render fully on the server before anything is sent.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects run only in the browser, once hydrated: the mark tells people's tools and the
+    // browser tests that the page is now interactive.
+    Effect::new(|| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Title formatter=|page: String| if page.is_empty() { "trailsight".to_owned() } else { format!("{page} · trailsight") }/>
+        <Router>
+            <Routes fallback=NotFoundPage>
+                <Route path=path!("/") view=InsightsPage ssr=SsrMode::Async/>
+                <Route path=path!("/insights") view=InsightsPage ssr=SsrMode::Async/>
+                <Route path=path!("/insights/:id") view=InsightPage ssr=SsrMode::Async/>
+            </Routes>
+        </Router>
+    }
+}

@@ -17,7 +17,7 @@ use crate::time::{format_millis, millis_of_minute, minute_of_millis, Minute, MIN
 /// The real attack records, gzip JSON `{"Records":[...]}`.
 const ATTACK_BURSTS: &[u8] = include_bytes!("../fixtures/invictus/attack-bursts.json.gz");
 
-pub const DEMO_ACCOUNT: &str = "218007301253";
+pub const DEMO_ACCOUNT: &str = "123837392027";
 pub const DEMO_REGION: &str = "us-east-1";
 pub const DEMO_DAYS: i64 = 14;
 
@@ -113,10 +113,10 @@ const APIS: &[Api] = &[
 const NIGHTLY: &[(usize, i64, i64, i64, f64)] = &[(27, 3, 0, 3, 15.0), (7, 2, 30, 5, 20.0)];
 
 const IDENTITIES: &[(&str, &str)] = &[
-    ("AssumedRole", "arn:aws:sts::218007301253:assumed-role/app-server/i-0a1b2c3d4e5f60718"),
-    ("AssumedRole", "arn:aws:sts::218007301253:assumed-role/ci-deployer/github-actions"),
-    ("IAMUser", "arn:aws:iam::218007301253:user/ops-alice"),
-    ("AssumedRole", "arn:aws:sts::218007301253:assumed-role/AWSServiceRoleForAutoScaling/AutoScaling"),
+    ("AssumedRole", "arn:aws:sts::123837392027:assumed-role/app-server/i-0a1b2c3d4e5f60718"),
+    ("AssumedRole", "arn:aws:sts::123837392027:assumed-role/ci-deployer/github-actions"),
+    ("IAMUser", "arn:aws:iam::123837392027:user/ops-alice"),
+    ("AssumedRole", "arn:aws:sts::123837392027:assumed-role/AWSServiceRoleForAutoScaling/AutoScaling"),
 ];
 const USER_AGENTS: &[&str] = &[
     "aws-sdk-go-v2/1.21.0 os/linux lang/go#1.21.1",

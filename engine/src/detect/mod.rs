@@ -54,6 +54,30 @@ pub async fn detect_trail(
     Ok(report)
 }
 
+/// Runs detection for every trail (or only `only`), as [`detect_trail`] does for one.
+/// Fails with [`StoreError::NoSuchTrail`] when `only` names no trail.
+pub async fn detect_trails(
+    store: &dyn Store,
+    only: Option<&str>,
+    now_ms: i64,
+    cfg: &DetectorConfig,
+) -> Result<Vec<DetectReport>, StoreError> {
+    let trails: Vec<Trail> = store
+        .list_trails()
+        .await?
+        .into_iter()
+        .filter(|t| only.is_none_or(|name| t.name == name))
+        .collect();
+    if let (Some(name), true) = (only, trails.is_empty()) {
+        return Err(StoreError::NoSuchTrail(name.to_owned()));
+    }
+    let mut reports = Vec::new();
+    for trail in &trails {
+        reports.push(detect_trail(store, trail, now_ms, cfg).await?);
+    }
+    Ok(reports)
+}
+
 /// Turns an anomaly into the stored insight with its AWS records.
 async fn build_insight(
     store: &dyn Store,

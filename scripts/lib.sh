@@ -1,0 +1,53 @@
+# Shared by scripts/demo.sh and scripts/test.sh: install what the build needs, then build.
+# Sourced, not run. Every step is skipped when already done, so a second run is fast.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$PATH"
+# CI keeps its build cache outside the fresh clone; people keep it in ./target.
+if [ "${CI:-}" = "true" ]; then
+  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/trailsight/target}"
+fi
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+# The browser bundle always lands here, wherever cargo builds.
+SITE_ROOT="$ROOT/target/site"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+ensure_rust_tools() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    step "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  # wasm-bindgen's CLI must be exactly the version of the crate in Cargo.lock.
+  local want
+  want="$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"$/\1/p')"
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+    step "installing wasm-bindgen-cli $want (about 2 minutes, once)"
+    # Not --locked: its own lockfile pins a yanked crate.
+    cargo install wasm-bindgen-cli --version "$want"
+  fi
+}
+
+# Builds the browser bundle into target/site/pkg: trailsight.js + trailsight.wasm.
+# The frontend is built in its own cargo call: building it together with the server would
+# merge the `hydrate` and `ssr` features of the app crate.
+build_site() {
+  local profile="${1:-dev}" dir
+  step "building the browser bundle ($profile)"
+  cargo build -p frontend --lib --target wasm32-unknown-unknown --profile "$profile"
+  dir="$([ "$profile" = dev ] && echo debug || echo "$profile")"
+  mkdir -p "$SITE_ROOT/pkg"
+  wasm-bindgen --target web --no-typescript --out-name trailsight \
+    --out-dir "$SITE_ROOT/pkg" "$TARGET_DIR/wasm32-unknown-unknown/$dir/frontend.wasm"
+  # leptos asks for /pkg/trailsight.wasm when LEPTOS_OUTPUT_NAME is set (.cargo/config.toml).
+  mv -f "$SITE_ROOT/pkg/trailsight_bg.wasm" "$SITE_ROOT/pkg/trailsight.wasm"
+}
+
+build_server() {
+  step "building the trailsight server"
+  cargo build -p server
+  TRAILSIGHT_BIN="$TARGET_DIR/debug/trailsight"
+  export TRAILSIGHT_BIN
+}

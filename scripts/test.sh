@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test: the Rust unit and integration tests, then the browser tests (Playwright
+# driving Debian's Chromium against a real server with demo data). Installs what is missing
+# first: the wasm target, wasm-bindgen-cli, Chromium, the end2end npm packages.
+source "$(dirname "$0")/lib.sh"
+
+ensure_rust_tools
+if ! command -v chromium >/dev/null 2>&1; then
+  step "installing Debian's chromium (browser tests)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+if [ ! -d end2end/node_modules/@playwright/test ]; then
+  step "installing the end2end npm packages"
+  (cd end2end && npm ci --no-audit --no-fund)
+fi
+
+build_site
+build_server
+
+step "Rust tests"
+# The frontend is excluded: it only exists for wasm32 (and would merge app's features).
+cargo test --workspace --exclude frontend
+
+step "browser tests (Playwright, Chromium)"
+(cd end2end && npx playwright test)

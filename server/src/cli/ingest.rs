@@ -1,0 +1,109 @@
+//! `trailsight ingest`: files, directories and stdin into the store, with a summary.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Args;
+use engine::ingest::{ingest_paths, IngestSummary, Progress};
+
+use super::DbArgs;
+
+#[derive(Args)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// The trail the records belong to (created, with both insight types on, if new).
+    #[arg(long)]
+    trail: String,
+    /// Print the summary as JSON, listing every rejection.
+    #[arg(long)]
+    json: bool,
+    /// Files (`.json`, `.json.gz`, NDJSON) and directories (read recursively, e.g. an
+    /// `AWSLogs/` tree); `-` reads standard input.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+}
+
+/// Exit status: 0 when everything was stored, 1 when anything was rejected.
+pub async fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
+    let store = args.db.open().await?;
+    let started = Instant::now();
+    let mut reporter = ProgressReporter::new(started);
+    let summary =
+        ingest_paths(store.as_ref(), &args.trail, args.paths, |p| reporter.report(p)).await?;
+    reporter.finish();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_summary(&summary, started.elapsed().as_secs_f64());
+    }
+    Ok(if summary.rejections.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn print_summary(s: &IngestSummary, seconds: f64) {
+    for rejection in &s.rejections {
+        eprintln!("rejected: {rejection}");
+    }
+    println!(
+        "{} files, {} records stored, {} duplicates skipped, {} rejected ({:.1} s)",
+        s.files,
+        s.records_stored,
+        s.duplicates_skipped,
+        s.rejections.len(),
+        seconds
+    );
+    if s.insight_events_skipped > 0 {
+        println!("{} insight events skipped (they are not API calls)", s.insight_events_skipped);
+    }
+    if s.digest_files_skipped > 0 {
+        println!("{} CloudTrail digest files skipped", s.digest_files_skipped);
+    }
+}
+
+/// A one-line progress display on a terminal; a line every few seconds otherwise.
+struct ProgressReporter {
+    started: Instant,
+    last: Instant,
+    terminal: bool,
+    drew: bool,
+}
+
+impl ProgressReporter {
+    fn new(started: Instant) -> Self {
+        ProgressReporter { started, last: started, terminal: std::io::stderr().is_terminal(), drew: false }
+    }
+
+    fn report(&mut self, p: Progress) {
+        let interval = if self.terminal { 0.1 } else { 5.0 };
+        if self.last.elapsed().as_secs_f64() < interval && p.files_done < p.files_total {
+            return;
+        }
+        self.last = Instant::now();
+        let elapsed = self.started.elapsed().as_secs_f64().max(1e-3);
+        let rate = p.records_stored as f64 / elapsed;
+        let eta = if p.files_done > 0 {
+            elapsed / p.files_done as f64 * (p.files_total - p.files_done) as f64
+        } else {
+            0.0
+        };
+        let line = format!(
+            "{}/{} files, {} records, {:.0} records/s, ETA {:.0} s",
+            p.files_done, p.files_total, p.records_stored, rate, eta
+        );
+        let mut err = std::io::stderr();
+        if self.terminal {
+            let _ = write!(err, "\r\x1b[2K{line}");
+            self.drew = true;
+        } else {
+            let _ = writeln!(err, "{line}");
+        }
+    }
+
+    fn finish(&self) {
+        if self.drew {
+            eprintln!();
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! The command line. Names here are a contract (scripts and later features build on them):
+//! extend, do not rename.
+
+mod demo;
+mod detect;
+mod ingest;
+mod insights;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Self-hosted CloudTrail Insights: ingest CloudTrail logs, detect unusual API activity,
+/// and explore it in a browser.
+#[derive(Parser)]
+#[command(name = "trailsight", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the dashboard (and run detection every minute).
+    Serve(serve::ServeArgs),
+    /// Store CloudTrail records from files, directories (recursively) or `-` (stdin).
+    Ingest(ingest::IngestArgs),
+    /// Run detection over all stored history; running it again changes nothing.
+    Detect(detect::DetectArgs),
+    /// Print the stored insight events.
+    Insights(insights::InsightsArgs),
+    /// Fill the database with two weeks of demo history and detect its insights.
+    Demo(demo::DemoArgs),
+}
+
+/// The database option every subcommand shares.
+#[derive(Args, Clone)]
+pub struct DbArgs {
+    /// Database URL: `sqlite://PATH` (created if missing).
+    #[arg(long, env = "TRAILSIGHT_DB", default_value = "sqlite://trailsight.db")]
+    pub db: String,
+}
+
+impl DbArgs {
+    pub async fn open(&self) -> anyhow::Result<std::sync::Arc<dyn engine::Store>> {
+        use anyhow::Context;
+        engine::open_store(&self.db)
+            .await
+            .with_context(|| format!("opening the database {}", self.db))
+    }
+}
+
+impl Cli {
+    pub async fn run(self) -> anyhow::Result<ExitCode> {
+        match self.command {
+            Command::Serve(args) => serve::run(args).await,
+            Command::Ingest(args) => ingest::run(args).await,
+            Command::Detect(args) => detect::run(args).await,
+            Command::Insights(args) => insights::run(args).await,
+            Command::Demo(args) => demo::run(args).await,
+        }
+    }
+}
+
+/// Parses `--now`-style RFC 3339 times for the CLI.
+pub fn parse_time(text: &str) -> Result<i64, String> {
+    engine::time::parse_millis(text)
+        .ok_or_else(|| format!("{text:?} is not an RFC 3339 time such as 2024-05-01T12:00:00Z"))
+}
