@@ -1,21 +1,9 @@
-//! `trailsight`: self-hosted CloudTrail Insights.
-//!
-//! # Layout
-//!
-//! - [`cli`]: one module per subcommand (`serve`, `ingest`, `detect`, `insights`, `demo`),
-//!   each a `clap` struct with a documented field per option and a `run` function.
-//! - [`web`]: the axum router: the Leptos pages, the browser bundle, the stylesheet.
-//! - [`background`]: work the server does by itself (detection each minute).
-//!
-//! `main` only parses arguments, sets up logging and maps errors to exit codes.
-
-mod background;
-mod cli;
-mod web;
+//! The `trailsight` binary: see the `server` library for what it does.
 
 use std::process::ExitCode;
 
 use clap::Parser;
+
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -26,7 +14,7 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    match cli::Cli::parse().run().await {
+    match server::cli::Cli::parse().run().await {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

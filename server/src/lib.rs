@@ -1,0 +1,15 @@
+//! `trailsight`: self-hosted CloudTrail Insights.
+//!
+//! # Layout
+//!
+//! - [`cli`]: one module per subcommand (`serve`, `ingest`, `detect`, `insights`, `demo`),
+//!   each a `clap` struct with a documented field per option and a `run` function.
+//! - [`web`]: the axum router: the Leptos pages, the browser bundle, the stylesheet.
+//! - [`background`]: work the server does by itself (detection each minute).
+//!
+//! The binary (`main.rs`) only parses arguments, sets up logging and maps errors to exit
+//! codes; everything else is here so that tests can drive it.
+
+pub mod background;
+pub mod cli;
+pub mod web;

@@ -1,0 +1,117 @@
+//! The command-line contract, run as a user runs it: the real binary, real files, a real
+//! SQLite database.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const ATTACK: &[u8] = include_bytes!("../../engine/fixtures/invictus/attack-bursts.json.gz");
+
+fn trailsight(db: &Path, args: &[&str]) -> Output {
+    trailsight_with_stdin(db, args, b"")
+}
+
+fn trailsight_with_stdin(db: &Path, args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trailsight"))
+        .args(args)
+        .env("TRAILSIGHT_DB", format!("sqlite://{}", db.display()))
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn bad_files_are_named_with_their_reason_and_good_files_still_ingest() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("AWSLogs/123837392027/CloudTrail/us-east-1/2023/07/10");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(logs.join("good.json.gz"), ATTACK).unwrap();
+    std::fs::write(logs.join("truncated.json.gz"), &ATTACK[..ATTACK.len() / 2]).unwrap();
+    std::fs::write(logs.join("invalid.json"), b"{\"Records\": [{\"eventTime\": ").unwrap();
+    std::fs::write(logs.join("empty.json"), b"").unwrap();
+    std::fs::write(
+        logs.join("one-bad-record.json"),
+        br#"{"Records":[{"eventID":"x1","eventTime":"2023-07-10T11:00:00Z","eventSource":"s3.amazonaws.com","eventName":"CreateBucket"},
+                         {"eventID":"x2","eventTime":"not a time","eventSource":"s3.amazonaws.com","eventName":"CreateBucket"}]}"#,
+    )
+    .unwrap();
+    let db = dir.path().join("t.db");
+    let root = dir.path().join("AWSLogs");
+
+    let out = trailsight(&db, &["ingest", "--trail", "t", root.to_str().unwrap()]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "rejections make the exit status 1\n{stderr}");
+    assert!(stdout.contains("5 files, 175 records stored, 0 duplicates skipped, 4 rejected"), "{stdout}");
+    assert!(stderr.contains("truncated.json.gz: gzip data is truncated or corrupt"), "{stderr}");
+    assert!(stderr.contains("invalid.json: invalid JSON"), "{stderr}");
+    assert!(stderr.contains("empty.json: the file is empty"), "{stderr}");
+    assert!(stderr.contains("one-bad-record.json: record 1: field `eventTime` is not an RFC 3339 timestamp"), "{stderr}");
+
+    // The same tree again: everything valid is already there, nothing is stored twice.
+    let again = trailsight(&db, &["ingest", "--trail", "t", "--json", root.to_str().unwrap()]);
+    let summary: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(summary["records_stored"], 0);
+    assert_eq!(summary["duplicates_skipped"], 175);
+    assert_eq!(summary["rejections"].as_array().unwrap().len(), 4);
+    assert_eq!(summary["rejections"][0]["input"].as_str().unwrap().rsplit('/').next(), Some("empty.json"));
+}
+
+#[test]
+fn stdin_takes_one_record_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let lines = b"{\"eventID\":\"a\",\"eventTime\":\"2024-01-01T00:00:00Z\",\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"CreateUser\"}\n\
+                  {\"eventID\":\"b\",\"eventTime\":\"2024-01-01T00:00:09Z\",\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"CreateUser\"}\n";
+    let out = trailsight_with_stdin(&db, &["ingest", "--trail", "t", "-"], lines);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("1 files, 2 records stored"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn demo_detect_and_insights_json_form_complete_start_end_pairs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let demo = trailsight(&db, &["demo", "--seed", "7", "--end", "2026-03-10T18:00:00Z"]);
+    assert!(demo.status.success(), "{}", text(&demo.stderr));
+    assert!(text(&demo.stdout).contains("5 insights, 5 new"), "{}", text(&demo.stdout));
+
+    let rerun = trailsight(&db, &["detect", "--now", "2026-03-10T18:00:00Z"]);
+    assert!(text(&rerun.stdout).contains("5 insights, 0 new or newly ended"), "{}", text(&rerun.stdout));
+
+    let out = trailsight(&db, &["insights", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let records = doc["Records"].as_array().unwrap();
+    assert_eq!(records.len(), 10);
+    for start in records.iter().filter(|r| r["insightDetails"]["state"] == "Start") {
+        let id = &start["sharedEventID"];
+        let end = records
+            .iter()
+            .find(|r| r["sharedEventID"] == *id && r["insightDetails"]["state"] == "End")
+            .expect("every Start has its End");
+        assert!(end["eventTime"].as_str() > start["eventTime"].as_str());
+        assert_eq!(start["eventCategory"], "Insight");
+    }
+
+    let unknown = trailsight(&db, &["detect", "--trail", "nope"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains("no trail named \"nope\""), "{}", text(&unknown.stderr));
+}
+
+#[test]
+fn a_bad_database_url_says_what_to_use() {
+    let out = Command::new(env!("CARGO_BIN_EXE_trailsight"))
+        .args(["insights", "--db", "mysql://x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("use sqlite://PATH"), "{}", text(&out.stderr));
+}

@@ -1,0 +1,79 @@
+//! The HTTP surface through the real router (no socket): pages render on the server with
+//! the stored insights, unknown IDs are 404s, and the assets are served.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use engine::demo::{self, DemoPlan};
+use engine::detect::{detect_trails, DetectorConfig};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+const END_MS: i64 = 1_773_165_600_000; // 2026-03-10T18:00:00Z
+
+async fn demo_router() -> (axum::Router, Arc<dyn engine::Store>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = engine::open_store(&format!("sqlite://{}", dir.path().join("w.db").display()))
+        .await
+        .unwrap();
+    demo::load(store.as_ref(), "demo", &DemoPlan::ending_at(7, END_MS)).await.unwrap();
+    detect_trails(store.as_ref(), None, END_MS, &DetectorConfig::default()).await.unwrap();
+    let router = server::web::router(store.clone(), dir.path(), "127.0.0.1:0".parse().unwrap());
+    (router, store, dir)
+}
+
+async fn get(router: &axum::Router, uri: &str) -> (StatusCode, String, String) {
+    let response = router
+        .clone()
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, content_type, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_render_the_stored_insights_on_the_server() {
+    let (router, store, _dir) = demo_router().await;
+    let (status, _, html) = get(&router, "/insights").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("5 of 5 insights"), "the list is rendered, not loaded later");
+    assert!(html.contains("GetPasswordData") && html.contains("Client.UnauthorizedOperation"));
+    assert!(html.contains("/pkg/trailsight.js"), "the page hydrates from the bundle");
+
+    let (_, _, filtered) = get(&router, "/insights?q=getpassword").await;
+    assert!(filtered.contains("1 of 5 insights"));
+
+    let insight = store.list_insights(&Default::default()).await.unwrap().remove(0);
+    let (status, _, html) = get(&router, &format!("/insights/{}", insight.shared_event_id)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&insight.shared_event_id));
+    assert!(html.contains("&quot;state&quot;: &quot;Start&quot;") || html.contains("\"state\": \"Start\""));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_ids_and_paths_are_404_pages() {
+    let (router, _store, _dir) = demo_router().await;
+    let (status, _, html) = get(&router, "/insights/not-an-insight").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("There is no such insight."));
+    let (status, _, _) = get(&router, "/no/such/page").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_stylesheet_and_health_check_are_served() {
+    let (router, _store, _dir) = demo_router().await;
+    let (status, content_type, css) = get(&router, "/style.css").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type.starts_with("text/css"));
+    assert!(css.contains("prefers-color-scheme: dark"));
+    assert_eq!(get(&router, "/healthz").await.2, "ok");
+}
