@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use engine::detect::{detect_trails, DetectorConfig};
+use engine::detect::detect_trails;
 
 pub async fn detect_every(store: Arc<dyn engine::Store>, period: Duration) {
     let mut ticks = tokio::time::interval(period);
@@ -13,7 +13,7 @@ pub async fn detect_every(store: Arc<dyn engine::Store>, period: Duration) {
     loop {
         ticks.tick().await;
         let now = chrono::Utc::now().timestamp_millis();
-        match detect_trails(store.as_ref(), None, now, &DetectorConfig::default()).await {
+        match detect_trails(store.as_ref(), None, now).await {
             Ok(reports) => {
                 for r in reports.iter().filter(|r| r.insights_changed > 0) {
                     tracing::info!(trail = %r.trail, changed = r.insights_changed, "detection stored insights");

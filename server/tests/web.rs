@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use engine::demo::{self, DemoPlan};
-use engine::detect::{detect_trails, DetectorConfig};
+use engine::detect::detect_trails;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -18,7 +18,7 @@ async fn demo_router() -> (axum::Router, Arc<dyn engine::Store>, tempfile::TempD
         .await
         .unwrap();
     demo::load(store.as_ref(), "demo", &DemoPlan::ending_at(7, END_MS)).await.unwrap();
-    detect_trails(store.as_ref(), None, END_MS, &DetectorConfig::default()).await.unwrap();
+    detect_trails(store.as_ref(), None, END_MS).await.unwrap();
     let router = server::web::router(store.clone(), dir.path(), "127.0.0.1:0".parse().unwrap());
     (router, store, dir)
 }

@@ -50,6 +50,22 @@ pub struct DetectorConfig {
     pub quiet_minutes: i64,
 }
 
+impl Sensitivity {
+    pub const ALL: [Sensitivity; 3] = [Sensitivity::Low, Sensitivity::Medium, Sensitivity::High];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sensitivity::Low => "low",
+            Sensitivity::Medium => "medium",
+            Sensitivity::High => "high",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Sensitivity> {
+        Sensitivity::ALL.into_iter().find(|s| s.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
 impl DetectorConfig {
     pub fn new(sensitivity: Sensitivity) -> DetectorConfig {
         // With ~10^4 series-minutes per series-week, 1e-7 keeps chance starts to well under

@@ -54,13 +54,13 @@ pub async fn detect_trail(
     Ok(report)
 }
 
-/// Runs detection for every trail (or only `only`), as [`detect_trail`] does for one.
-/// Fails with [`StoreError::NoSuchTrail`] when `only` names no trail.
+/// Runs detection for every trail (or only `only`), as [`detect_trail`] does for one, with
+/// each trail's own sensitivity. Fails with [`StoreError::NoSuchTrail`] when `only` names
+/// no trail.
 pub async fn detect_trails(
     store: &dyn Store,
     only: Option<&str>,
     now_ms: i64,
-    cfg: &DetectorConfig,
 ) -> Result<Vec<DetectReport>, StoreError> {
     let trails: Vec<Trail> = store
         .list_trails()
@@ -73,7 +73,8 @@ pub async fn detect_trails(
     }
     let mut reports = Vec::new();
     for trail in &trails {
-        reports.push(detect_trail(store, trail, now_ms, cfg).await?);
+        let cfg = DetectorConfig::new(trail.sensitivity);
+        reports.push(detect_trail(store, trail, now_ms, &cfg).await?);
     }
     Ok(reports)
 }

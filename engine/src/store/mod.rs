@@ -11,6 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::detect::Sensitivity;
 use crate::record::Record;
 use crate::time::Minute;
 
@@ -39,12 +40,110 @@ impl InsightType {
     }
 }
 
-/// A trail and its insight selectors.
+/// A trail: a named stream of records, its insight selectors and detection settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trail {
     pub name: String,
     pub insight_types: Vec<InsightType>,
+    pub sensitivity: Sensitivity,
+    /// StartLogging/StopLogging through the AWS API; informational, ingest is not refused.
+    pub logging: bool,
+    pub s3_bucket: Option<String>,
+    pub created_ms: i64,
     pub last_event_ms: Option<i64>,
+}
+
+/// The attributes CloudTrail's LookupEvents (and the event history page) filter on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LookupAttribute {
+    EventId,
+    EventName,
+    ReadOnly,
+    Username,
+    ResourceType,
+    ResourceName,
+    EventSource,
+    AccessKeyId,
+}
+
+impl LookupAttribute {
+    pub const ALL: [LookupAttribute; 8] = [
+        LookupAttribute::EventId,
+        LookupAttribute::EventName,
+        LookupAttribute::ReadOnly,
+        LookupAttribute::Username,
+        LookupAttribute::ResourceType,
+        LookupAttribute::ResourceName,
+        LookupAttribute::EventSource,
+        LookupAttribute::AccessKeyId,
+    ];
+
+    /// The AttributeKey AWS uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LookupAttribute::EventId => "EventId",
+            LookupAttribute::EventName => "EventName",
+            LookupAttribute::ReadOnly => "ReadOnly",
+            LookupAttribute::Username => "Username",
+            LookupAttribute::ResourceType => "ResourceType",
+            LookupAttribute::ResourceName => "ResourceName",
+            LookupAttribute::EventSource => "EventSource",
+            LookupAttribute::AccessKeyId => "AccessKeyId",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<LookupAttribute> {
+        LookupAttribute::ALL.into_iter().find(|a| a.as_str() == key)
+    }
+}
+
+/// A position in a newest-first listing of events: everything strictly older comes next.
+/// Keyset pagination, so pages stay stable while newer events arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventCursor {
+    pub time_ms: i64,
+    pub row: i64,
+}
+
+/// Which events to list, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    pub trail: Option<String>,
+    pub lookup: Option<(LookupAttribute, String)>,
+    pub event_source: Option<String>,
+    pub event_name: Option<String>,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    pub error_code: Option<String>,
+    /// Inclusive bounds on eventTime, in milliseconds.
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    pub before: Option<EventCursor>,
+    pub limit: u32,
+}
+
+/// A stored event and its place in listings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub cursor: EventCursor,
+    pub trail: String,
+    pub record: Record,
+}
+
+/// Per-minute counts of one API over a time range, for graphs and metric data.
+#[derive(Debug, Clone, Default)]
+pub struct SeriesQuery {
+    pub trail: Option<String>,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    pub event_source: String,
+    pub event_name: String,
+    pub error_code: Option<String>,
+    /// Count only what this insight type counts; `None` counts every call of the API.
+    pub counted: Option<InsightType>,
+    /// `[from, to)` in minutes.
+    pub from: Minute,
+    pub to: Minute,
 }
 
 /// What identifies one analysed series: one API in one region of one account (and, for the
@@ -104,7 +203,16 @@ pub struct StoredInsight {
 #[derive(Debug, Clone, Default)]
 pub struct InsightFilter {
     pub trail: Option<String>,
+    pub insight_type: Option<InsightType>,
+    pub event_name: Option<String>,
+    pub event_source: Option<String>,
+    /// Matches the sharedEventID or the eventID of the Start or End record.
+    pub event_id: Option<String>,
+    /// Insights starting in `[from, to)`, in minutes.
+    pub from: Option<Minute>,
+    pub to: Option<Minute>,
     pub limit: Option<u32>,
+    pub offset: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +227,8 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("no trail named {0:?}")]
     NoSuchTrail(String),
+    #[error("a trail named {0:?} already exists")]
+    TrailExists(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -128,15 +238,30 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub trait Store: Send + Sync {
     /// Creates the trail (with both insight types on) if it does not exist.
     async fn ensure_trail(&self, name: &str) -> Result<()>;
+    /// Creates a new trail; fails with [`StoreError::TrailExists`] if the name is taken.
+    async fn create_trail(&self, name: &str, s3_bucket: Option<&str>) -> Result<Trail>;
+    async fn get_trail(&self, name: &str) -> Result<Option<Trail>>;
     async fn list_trails(&self) -> Result<Vec<Trail>>;
+    /// Renames a trail, moving its events and insights with it.
+    async fn rename_trail(&self, from: &str, to: &str) -> Result<()>;
+    /// Deletes a trail with its events and insights.
+    async fn delete_trail(&self, name: &str) -> Result<()>;
     /// Replaces a trail's insight selectors; an empty list turns Insights off.
     async fn set_insight_types(&self, trail: &str, types: &[InsightType]) -> Result<()>;
+    async fn set_sensitivity(&self, trail: &str, sensitivity: Sensitivity) -> Result<()>;
+    async fn set_logging(&self, trail: &str, logging: bool) -> Result<()>;
 
     /// Stores a batch in one transaction, skipping eventIDs already stored for this trail.
     /// Returns how many records were new.
     async fn insert_events(&self, trail: &str, records: &[Record]) -> Result<u64>;
     /// First and last minute with any stored event in the trail.
     async fn event_span(&self, trail: &str) -> Result<Option<(Minute, Minute)>>;
+    /// Events matching the query, newest first, at most `limit`.
+    async fn list_events(&self, query: &EventQuery) -> Result<Vec<StoredEvent>>;
+    /// Every stored copy of an event (one per trail that holds it).
+    async fn get_event(&self, event_id: &str) -> Result<Vec<StoredEvent>>;
+    /// Non-zero per-minute counts of one API, in minute order.
+    async fn series_counts(&self, query: &SeriesQuery) -> Result<Vec<(Minute, u32)>>;
 
     /// Per-minute counts of every series the insight type analyses in this trail.
     async fn minute_counts(&self, trail: &str, kind: InsightType) -> Result<Vec<SeriesCounts>>;
@@ -159,6 +284,8 @@ pub trait Store: Send + Sync {
     async fn save_insight(&self, insight: &StoredInsight) -> Result<bool>;
     /// Newest first.
     async fn list_insights(&self, filter: &InsightFilter) -> Result<Vec<StoredInsight>>;
+    /// How many insights match (ignoring `limit` and `offset`).
+    async fn count_insights(&self, filter: &InsightFilter) -> Result<u64>;
     async fn get_insight(&self, shared_event_id: &str) -> Result<Option<StoredInsight>>;
 }
 

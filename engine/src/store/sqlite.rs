@@ -7,6 +7,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 use super::*;
+use crate::detect::Sensitivity;
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -43,6 +44,10 @@ fn counted_events(kind: InsightType) -> &'static str {
     }
 }
 
+const TRAIL_COLUMNS: &str = "name, call_rate_enabled, error_rate_enabled, sensitivity, logging,
+    s3_bucket, created_ms,
+    (SELECT MAX(event_time_ms) FROM events WHERE events.trail = trails.name) AS last_event_ms";
+
 fn trail_from_row(row: &sqlx::sqlite::SqliteRow) -> Trail {
     let mut insight_types = Vec::new();
     if row.get::<bool, _>("call_rate_enabled") {
@@ -51,7 +56,113 @@ fn trail_from_row(row: &sqlx::sqlite::SqliteRow) -> Trail {
     if row.get::<bool, _>("error_rate_enabled") {
         insight_types.push(InsightType::ApiErrorRate);
     }
-    Trail { name: row.get("name"), insight_types, last_event_ms: row.get("last_event_ms") }
+    Trail {
+        name: row.get("name"),
+        insight_types,
+        sensitivity: Sensitivity::parse(row.get("sensitivity")).unwrap_or_default(),
+        logging: row.get("logging"),
+        s3_bucket: row.get("s3_bucket"),
+        created_ms: row.get("created_ms"),
+        last_event_ms: row.get("last_event_ms"),
+    }
+}
+
+const EVENT_COLUMNS: &str = "id, trail, event_id, event_time_ms, event_source, event_name,
+    aws_region, account, error_code, read_only, is_management, is_write, user_arn, user_name,
+    access_key_id, user_agent, source_ip, raw";
+
+fn event_from_row(row: &sqlx::sqlite::SqliteRow) -> StoredEvent {
+    StoredEvent {
+        cursor: EventCursor { time_ms: row.get("event_time_ms"), row: row.get("id") },
+        trail: row.get("trail"),
+        record: Record {
+            event_id: row.get("event_id"),
+            event_time_ms: row.get("event_time_ms"),
+            event_source: row.get("event_source"),
+            event_name: row.get("event_name"),
+            aws_region: row.get("aws_region"),
+            account: row.get("account"),
+            error_code: row.get("error_code"),
+            read_only: row.get("read_only"),
+            is_management: row.get("is_management"),
+            is_write: row.get("is_write"),
+            user_arn: row.get("user_arn"),
+            user_name: row.get("user_name"),
+            access_key_id: row.get("access_key_id"),
+            user_agent: row.get("user_agent"),
+            source_ip: row.get("source_ip"),
+            resources: Vec::new(),
+            raw: row.get("raw"),
+        },
+    }
+}
+
+impl SqliteStore {
+    /// Fills in `resources` for a page of events with one query.
+    async fn attach_resources(&self, events: &mut [StoredEvent]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = events.iter().map(|e| e.cursor.row.to_string()).collect();
+        // The IDs are integers from our own rows, never user input.
+        let sql = format!(
+            "SELECT event_row, resource_type, resource_name FROM event_resources
+             WHERE event_row IN ({}) ORDER BY rowid",
+            ids.join(",")
+        );
+        for row in sqlx::query(&sql).fetch_all(&self.pool).await? {
+            let id: i64 = row.get(0);
+            if let Some(e) = events.iter_mut().find(|e| e.cursor.row == id) {
+                e.record.resources.push((row.get(1), row.get(2)));
+            }
+        }
+        Ok(())
+    }
+
+    async fn update_trail<'q>(
+        &self,
+        trail: &str,
+        query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    ) -> Result<()> {
+        if query.execute(&self.pool).await?.rows_affected() == 0 {
+            return Err(StoreError::NoSuchTrail(trail.to_owned()));
+        }
+        Ok(())
+    }
+}
+
+/// The WHERE clause shared by listing and counting insights, and its arguments in order.
+fn insight_conditions(f: &InsightFilter) -> (String, Vec<Option<String>>, Vec<Option<i64>>) {
+    let sql = "(? IS NULL OR trail = ?) AND (? IS NULL OR insight_type = ?)
+        AND (? IS NULL OR event_name = ?) AND (? IS NULL OR event_source = ?)
+        AND (? IS NULL OR shared_event_id = ? OR instr(start_record, '\"eventID\":\"' || ? || '\"') > 0
+             OR instr(COALESCE(end_record, ''), '\"eventID\":\"' || ? || '\"') > 0)
+        AND (? IS NULL OR start_minute >= ?) AND (? IS NULL OR start_minute < ?)";
+    let texts = vec![
+        f.trail.clone(),
+        f.insight_type.map(|t| t.as_str().to_owned()),
+        f.event_name.clone(),
+        f.event_source.clone(),
+        f.event_id.clone(),
+    ];
+    (sql.to_owned(), texts, vec![f.from, f.to])
+}
+
+fn bind_insight_conditions<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    texts: &'q [Option<String>],
+    minutes: &'q [Option<i64>],
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    for (i, t) in texts.iter().enumerate() {
+        let repeat = if i == 4 { 4 } else { 2 };
+        for _ in 0..repeat {
+            q = q.bind(t);
+        }
+    }
+    for m in minutes {
+        q = q.bind(m).bind(m);
+    }
+    q
 }
 
 fn insight_from_row(row: &sqlx::sqlite::SqliteRow) -> StoredInsight {
@@ -87,31 +198,92 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn list_trails(&self) -> Result<Vec<Trail>> {
-        let rows = sqlx::query(
-            "SELECT name, call_rate_enabled, error_rate_enabled,
-                    (SELECT MAX(event_time_ms) FROM events WHERE events.trail = trails.name)
-                        AS last_event_ms
-             FROM trails ORDER BY name",
+    async fn create_trail(&self, name: &str, s3_bucket: Option<&str>) -> Result<Trail> {
+        let created = sqlx::query(
+            "INSERT INTO trails (name, created_ms, s3_bucket) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         )
-        .fetch_all(&self.pool)
+        .bind(name)
+        .bind(chrono::Utc::now().timestamp_millis())
+        .bind(s3_bucket)
+        .execute(&self.pool)
         .await?;
+        if created.rows_affected() == 0 {
+            return Err(StoreError::TrailExists(name.to_owned()));
+        }
+        self.get_trail(name).await?.ok_or_else(|| StoreError::NoSuchTrail(name.to_owned()))
+    }
+
+    async fn get_trail(&self, name: &str) -> Result<Option<Trail>> {
+        let sql = format!("SELECT {TRAIL_COLUMNS} FROM trails WHERE name = ?");
+        let row = sqlx::query(&sql).bind(name).fetch_optional(&self.pool).await?;
+        Ok(row.as_ref().map(trail_from_row))
+    }
+
+    async fn list_trails(&self) -> Result<Vec<Trail>> {
+        let sql = format!("SELECT {TRAIL_COLUMNS} FROM trails ORDER BY name");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
         Ok(rows.iter().map(trail_from_row).collect())
     }
 
-    async fn set_insight_types(&self, trail: &str, types: &[InsightType]) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE trails SET call_rate_enabled = ?, error_rate_enabled = ? WHERE name = ?",
-        )
-        .bind(types.contains(&InsightType::ApiCallRate))
-        .bind(types.contains(&InsightType::ApiErrorRate))
-        .bind(trail)
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NoSuchTrail(trail.to_owned()));
+    async fn rename_trail(&self, from: &str, to: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let taken: Option<i64> = sqlx::query_scalar("SELECT 1 FROM trails WHERE name = ?")
+            .bind(to)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            return Err(StoreError::TrailExists(to.to_owned()));
         }
+        let renamed = sqlx::query("UPDATE trails SET name = ? WHERE name = ?")
+            .bind(to)
+            .bind(from)
+            .execute(&mut *tx)
+            .await?;
+        if renamed.rows_affected() == 0 {
+            return Err(StoreError::NoSuchTrail(from.to_owned()));
+        }
+        for table in ["events", "insights"] {
+            sqlx::query(&format!("UPDATE {table} SET trail = ? WHERE trail = ?"))
+                .bind(to)
+                .bind(from)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
+    }
+
+    async fn delete_trail(&self, name: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let deleted = sqlx::query("DELETE FROM trails WHERE name = ?").bind(name).execute(&mut *tx).await?;
+        if deleted.rows_affected() == 0 {
+            return Err(StoreError::NoSuchTrail(name.to_owned()));
+        }
+        sqlx::query("DELETE FROM insights WHERE trail = ?").bind(name).execute(&mut *tx).await?;
+        // event_resources rows go with their events (ON DELETE CASCADE).
+        sqlx::query("DELETE FROM events WHERE trail = ?").bind(name).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_insight_types(&self, trail: &str, types: &[InsightType]) -> Result<()> {
+        let q = sqlx::query("UPDATE trails SET call_rate_enabled = ?, error_rate_enabled = ? WHERE name = ?")
+            .bind(types.contains(&InsightType::ApiCallRate))
+            .bind(types.contains(&InsightType::ApiErrorRate))
+            .bind(trail);
+        self.update_trail(trail, q).await
+    }
+
+    async fn set_sensitivity(&self, trail: &str, sensitivity: Sensitivity) -> Result<()> {
+        let q = sqlx::query("UPDATE trails SET sensitivity = ? WHERE name = ?")
+            .bind(sensitivity.as_str())
+            .bind(trail);
+        self.update_trail(trail, q).await
+    }
+
+    async fn set_logging(&self, trail: &str, logging: bool) -> Result<()> {
+        let q = sqlx::query("UPDATE trails SET logging = ? WHERE name = ?").bind(logging).bind(trail);
+        self.update_trail(trail, q).await
     }
 
     async fn insert_events(&self, trail: &str, records: &[Record]) -> Result<u64> {
@@ -171,6 +343,89 @@ impl Store for SqliteStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(row.get::<Option<i64>, _>(0).zip(row.get::<Option<i64>, _>(1)))
+    }
+
+    async fn list_events(&self, q: &EventQuery) -> Result<Vec<StoredEvent>> {
+        let (attribute, value) = match &q.lookup {
+            Some((a, v)) => (Some(*a), Some(v.as_str())),
+            None => (None, None),
+        };
+        let lookup = match attribute {
+            None => "1",
+            Some(LookupAttribute::EventId) => "event_id = ?",
+            Some(LookupAttribute::EventName) => "event_name = ?",
+            Some(LookupAttribute::EventSource) => "event_source = ?",
+            Some(LookupAttribute::Username) => "user_name = ?",
+            Some(LookupAttribute::AccessKeyId) => "access_key_id = ?",
+            Some(LookupAttribute::ReadOnly) => "is_write = (lower(?) <> 'true')",
+            Some(LookupAttribute::ResourceType) => {
+                "EXISTS (SELECT 1 FROM event_resources r WHERE r.event_row = events.id AND r.resource_type = ?)"
+            }
+            Some(LookupAttribute::ResourceName) => {
+                "EXISTS (SELECT 1 FROM event_resources r WHERE r.event_row = events.id AND r.resource_name = ?)"
+            }
+        };
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events
+             WHERE {lookup} AND (? IS NULL OR trail = ?)
+               AND (? IS NULL OR event_source = ?) AND (? IS NULL OR event_name = ?)
+               AND (? IS NULL OR account = ?) AND (? IS NULL OR aws_region = ?)
+               AND (? IS NULL OR error_code = ?)
+               AND (? IS NULL OR event_time_ms >= ?) AND (? IS NULL OR event_time_ms <= ?)
+               AND (? IS NULL OR event_time_ms < ? OR (event_time_ms = ? AND id < ?))
+             ORDER BY event_time_ms DESC, id DESC LIMIT ?"
+        );
+        let mut query = sqlx::query(&sql);
+        if let Some(v) = value {
+            query = query.bind(v);
+        }
+        for text in [&q.trail, &q.event_source, &q.event_name, &q.account, &q.region, &q.error_code] {
+            query = query.bind(text).bind(text);
+        }
+        for ms in [q.from_ms, q.to_ms] {
+            query = query.bind(ms).bind(ms);
+        }
+        let (time, row) = (q.before.map(|c| c.time_ms), q.before.map(|c| c.row));
+        query = query.bind(time).bind(time).bind(time).bind(row).bind(q.limit);
+        let mut events: Vec<StoredEvent> =
+            query.fetch_all(&self.pool).await?.iter().map(event_from_row).collect();
+        self.attach_resources(&mut events).await?;
+        Ok(events)
+    }
+
+    async fn get_event(&self, event_id: &str) -> Result<Vec<StoredEvent>> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ? ORDER BY trail");
+        let mut events: Vec<StoredEvent> =
+            sqlx::query(&sql).bind(event_id).fetch_all(&self.pool).await?.iter().map(event_from_row).collect();
+        self.attach_resources(&mut events).await?;
+        Ok(events)
+    }
+
+    async fn series_counts(&self, q: &SeriesQuery) -> Result<Vec<(Minute, u32)>> {
+        let counted = q.counted.map(counted_events).unwrap_or("1");
+        let sql = format!(
+            "SELECT minute, COUNT(*) FROM events
+             WHERE event_source = ? AND event_name = ? AND minute >= ? AND minute < ? AND {counted}
+               AND (? IS NULL OR trail = ?) AND (? IS NULL OR account = ?)
+               AND (? IS NULL OR aws_region = ?) AND (? IS NULL OR error_code = ?)
+             GROUP BY minute ORDER BY minute"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(&q.event_source)
+            .bind(&q.event_name)
+            .bind(q.from)
+            .bind(q.to)
+            .bind(&q.trail)
+            .bind(&q.trail)
+            .bind(&q.account)
+            .bind(&q.account)
+            .bind(&q.region)
+            .bind(&q.region)
+            .bind(&q.error_code)
+            .bind(&q.error_code)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| (r.get::<i64, _>(0), r.get::<i64, _>(1) as u32)).collect())
     }
 
     async fn minute_counts(&self, trail: &str, kind: InsightType) -> Result<Vec<SeriesCounts>> {
@@ -291,16 +546,24 @@ impl Store for SqliteStore {
     }
 
     async fn list_insights(&self, filter: &InsightFilter) -> Result<Vec<StoredInsight>> {
-        let rows = sqlx::query(
-            "SELECT * FROM insights WHERE (? IS NULL OR trail = ?)
-             ORDER BY start_minute DESC, shared_event_id LIMIT ?",
-        )
-        .bind(&filter.trail)
-        .bind(&filter.trail)
-        .bind(filter.limit.map(i64::from).unwrap_or(-1))
-        .fetch_all(&self.pool)
-        .await?;
+        let (conditions, texts, minutes) = insight_conditions(filter);
+        let sql = format!(
+            "SELECT * FROM insights WHERE {conditions}
+             ORDER BY start_minute DESC, shared_event_id LIMIT ? OFFSET ?"
+        );
+        let rows = bind_insight_conditions(sqlx::query(&sql), &texts, &minutes)
+            .bind(filter.limit.map(i64::from).unwrap_or(-1))
+            .bind(filter.offset)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows.iter().map(insight_from_row).collect())
+    }
+
+    async fn count_insights(&self, filter: &InsightFilter) -> Result<u64> {
+        let (conditions, texts, minutes) = insight_conditions(filter);
+        let sql = format!("SELECT COUNT(*) FROM insights WHERE {conditions}");
+        let row = bind_insight_conditions(sqlx::query(&sql), &texts, &minutes).fetch_one(&self.pool).await?;
+        Ok(row.get::<i64, _>(0) as u64)
     }
 
     async fn get_insight(&self, shared_event_id: &str) -> Result<Option<StoredInsight>> {

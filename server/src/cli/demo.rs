@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use clap::Args;
 use engine::demo::{self, DemoPlan};
-use engine::detect::{detect_trails, DetectorConfig};
+use engine::detect::detect_trails;
 use engine::time::format_minute;
 
 use super::{parse_time, DbArgs};
@@ -44,7 +44,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         summary.duplicates_skipped,
         started.elapsed().as_secs_f64()
     );
-    let reports = detect_trails(store.as_ref(), Some(&args.trail), end, &DetectorConfig::default()).await?;
+    let reports = detect_trails(store.as_ref(), Some(&args.trail), end).await?;
     super::detect::print_reports(&reports);
     Ok(ExitCode::SUCCESS)
 }

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use engine::detect::{detect_trails, DetectReport, DetectorConfig};
+use engine::detect::{detect_trails, DetectReport};
 
 use super::{parse_time, DbArgs};
 
@@ -22,7 +22,7 @@ pub struct DetectArgs {
 pub async fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
     let store = args.db.open().await?;
     let now = args.now.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
-    let reports = detect_trails(store.as_ref(), args.trail.as_deref(), now, &DetectorConfig::default()).await?;
+    let reports = detect_trails(store.as_ref(), args.trail.as_deref(), now).await?;
     print_reports(&reports);
     Ok(ExitCode::SUCCESS)
 }

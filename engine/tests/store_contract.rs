@@ -1,0 +1,218 @@
+//! The storage contract: what every `Store` implementation must do, written once. Each test
+//! runs against SQLite (a real file); a Postgres implementation runs the same functions.
+
+use std::sync::Arc;
+
+use engine::detect::Sensitivity;
+use engine::ingest::parse_document;
+use engine::store::*;
+use engine::Record;
+
+async fn sqlite() -> (Arc<dyn Store>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("contract.db").display());
+    (engine::open_store(&url).await.unwrap(), dir)
+}
+
+fn records(json: &str) -> Vec<Record> {
+    parse_document(json.as_bytes()).unwrap().records
+}
+
+/// Five events across two minutes: two users, a read, an error, resources.
+fn sample() -> Vec<Record> {
+    records(
+        r#"[
+        {"eventID":"e1","eventTime":"2024-05-01T10:00:05Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser",
+         "awsRegion":"us-east-1","recipientAccountId":"111","readOnly":false,
+         "userIdentity":{"arn":"arn:aws:iam::111:user/alice","userName":"alice","accessKeyId":"AKIAALICE"},
+         "resources":[{"type":"AWS::IAM::User","ARN":"arn:aws:iam::111:user/new"}]},
+        {"eventID":"e2","eventTime":"2024-05-01T10:00:30Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser",
+         "awsRegion":"us-east-1","recipientAccountId":"111","readOnly":false,"errorCode":"AccessDenied",
+         "userIdentity":{"arn":"arn:aws:iam::111:user/bob","userName":"bob","accessKeyId":"AKIABOB"}},
+        {"eventID":"e3","eventTime":"2024-05-01T10:01:00Z","eventSource":"iam.amazonaws.com","eventName":"GetUser",
+         "awsRegion":"us-east-1","recipientAccountId":"111","readOnly":true,
+         "userIdentity":{"arn":"arn:aws:iam::111:user/alice","userName":"alice","accessKeyId":"AKIAALICE"}},
+        {"eventID":"e4","eventTime":"2024-05-01T10:01:10Z","eventSource":"s3.amazonaws.com","eventName":"CreateBucket",
+         "awsRegion":"eu-west-1","recipientAccountId":"111","readOnly":false,
+         "resources":[{"type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::logs"}]},
+        {"eventID":"e5","eventTime":"2024-05-01T10:01:20Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser",
+         "awsRegion":"us-east-1","recipientAccountId":"111","readOnly":false}
+    ]"#,
+    )
+}
+
+fn ids(events: &[StoredEvent]) -> Vec<&str> {
+    events.iter().map(|e| e.record.event_id.as_str()).collect()
+}
+
+#[tokio::test]
+async fn trails_are_created_configured_renamed_and_deleted() {
+    let (store, _dir) = sqlite().await;
+    let t = store.create_trail("prod", Some("bucket")).await.unwrap();
+    assert_eq!(t.insight_types, [InsightType::ApiCallRate, InsightType::ApiErrorRate]);
+    assert_eq!((t.sensitivity, t.logging, t.s3_bucket.as_deref()), (Sensitivity::Medium, true, Some("bucket")));
+    assert!(matches!(store.create_trail("prod", None).await, Err(StoreError::TrailExists(_))));
+
+    store.set_insight_types("prod", &[InsightType::ApiErrorRate]).await.unwrap();
+    store.set_sensitivity("prod", Sensitivity::High).await.unwrap();
+    store.set_logging("prod", false).await.unwrap();
+    let t = store.get_trail("prod").await.unwrap().unwrap();
+    assert_eq!((t.insight_types, t.sensitivity, t.logging), (vec![InsightType::ApiErrorRate], Sensitivity::High, false));
+    assert!(matches!(store.set_logging("nope", true).await, Err(StoreError::NoSuchTrail(_))));
+
+    store.insert_events("prod", &sample()).await.unwrap();
+    store.rename_trail("prod", "production").await.unwrap();
+    assert!(store.get_trail("prod").await.unwrap().is_none());
+    let moved = store.list_events(&EventQuery { trail: Some("production".into()), limit: 50, ..Default::default() }).await.unwrap();
+    assert_eq!(moved.len(), 5, "events move with the trail");
+
+    store.create_trail("other", None).await.unwrap();
+    assert!(matches!(store.rename_trail("production", "other").await, Err(StoreError::TrailExists(_))));
+    store.delete_trail("production").await.unwrap();
+    assert_eq!(store.list_trails().await.unwrap().len(), 1);
+    assert!(store.get_event("e1").await.unwrap().is_empty(), "events go with their trail");
+}
+
+#[tokio::test]
+async fn the_same_event_id_is_stored_once_per_trail() {
+    let (store, _dir) = sqlite().await;
+    store.ensure_trail("a").await.unwrap();
+    store.ensure_trail("b").await.unwrap();
+    assert_eq!(store.insert_events("a", &sample()).await.unwrap(), 5);
+    assert_eq!(store.insert_events("a", &sample()).await.unwrap(), 0);
+    assert_eq!(store.insert_events("b", &sample()[..2]).await.unwrap(), 2);
+    assert_eq!(store.get_event("e1").await.unwrap().len(), 2);
+    let t = store.get_trail("a").await.unwrap().unwrap();
+    assert_eq!(t.last_event_ms, Some(engine::time::parse_millis("2024-05-01T10:01:20Z").unwrap()));
+}
+
+#[tokio::test]
+async fn events_are_looked_up_by_every_attribute_newest_first() {
+    let (store, _dir) = sqlite().await;
+    store.ensure_trail("t").await.unwrap();
+    store.insert_events("t", &sample()).await.unwrap();
+    let lookup = |a: LookupAttribute, v: &str| EventQuery { lookup: Some((a, v.into())), limit: 50, ..Default::default() };
+    let cases = [
+        (LookupAttribute::EventId, "e3", vec!["e3"]),
+        (LookupAttribute::EventName, "CreateUser", vec!["e5", "e2", "e1"]),
+        (LookupAttribute::EventSource, "s3.amazonaws.com", vec!["e4"]),
+        (LookupAttribute::Username, "alice", vec!["e3", "e1"]),
+        (LookupAttribute::AccessKeyId, "AKIABOB", vec!["e2"]),
+        (LookupAttribute::ReadOnly, "true", vec!["e3"]),
+        (LookupAttribute::ReadOnly, "false", vec!["e5", "e4", "e2", "e1"]),
+        (LookupAttribute::ResourceType, "AWS::S3::Bucket", vec!["e4"]),
+        (LookupAttribute::ResourceName, "arn:aws:iam::111:user/new", vec!["e1"]),
+    ];
+    for (attribute, value, expected) in cases {
+        let found = store.list_events(&lookup(attribute, value)).await.unwrap();
+        assert_eq!(ids(&found), expected, "{attribute:?} = {value}");
+    }
+    let e1 = store.get_event("e1").await.unwrap().remove(0);
+    assert_eq!(e1.record.resources, [("AWS::IAM::User".to_owned(), "arn:aws:iam::111:user/new".to_owned())]);
+
+    // Time bounds are inclusive, and the series filters narrow to one API's errors.
+    let window = EventQuery {
+        from_ms: engine::time::parse_millis("2024-05-01T10:00:30Z"),
+        to_ms: engine::time::parse_millis("2024-05-01T10:01:10Z"),
+        limit: 50,
+        ..Default::default()
+    };
+    assert_eq!(ids(&store.list_events(&window).await.unwrap()), ["e4", "e3", "e2"]);
+    let errors = EventQuery { event_name: Some("CreateUser".into()), error_code: Some("AccessDenied".into()), limit: 50, ..Default::default() };
+    assert_eq!(ids(&store.list_events(&errors).await.unwrap()), ["e2"]);
+}
+
+#[tokio::test]
+async fn pages_stay_stable_while_newer_events_arrive() {
+    let (store, _dir) = sqlite().await;
+    store.ensure_trail("t").await.unwrap();
+    store.insert_events("t", &sample()).await.unwrap();
+    let page = |before| EventQuery { before, limit: 2, ..Default::default() };
+    let first = store.list_events(&page(None)).await.unwrap();
+    assert_eq!(ids(&first), ["e5", "e4"]);
+    // A newer event arrives between pages: the next page continues where the first ended.
+    store
+        .insert_events("t", &records(r#"[{"eventID":"e9","eventTime":"2024-05-02T00:00:00Z","eventSource":"a","eventName":"PutX"}]"#))
+        .await
+        .unwrap();
+    let second = store.list_events(&page(Some(first[1].cursor))).await.unwrap();
+    assert_eq!(ids(&second), ["e3", "e2"]);
+    let third = store.list_events(&page(Some(second[1].cursor))).await.unwrap();
+    assert_eq!(ids(&third), ["e1"]);
+}
+
+#[tokio::test]
+async fn series_counts_follow_what_each_insight_type_counts() {
+    let (store, _dir) = sqlite().await;
+    store.ensure_trail("t").await.unwrap();
+    store.insert_events("t", &sample()).await.unwrap();
+    let minute = engine::time::minute_of_millis(engine::time::parse_millis("2024-05-01T10:00:00Z").unwrap());
+    let query = |counted, error_code: Option<&str>| SeriesQuery {
+        event_source: "iam.amazonaws.com".into(),
+        event_name: "CreateUser".into(),
+        error_code: error_code.map(str::to_owned),
+        counted,
+        from: minute,
+        to: minute + 5,
+        ..Default::default()
+    };
+    assert_eq!(store.series_counts(&query(None, None)).await.unwrap(), [(minute, 2), (minute + 1, 1)]);
+    assert_eq!(
+        store.series_counts(&query(Some(InsightType::ApiErrorRate), Some("AccessDenied"))).await.unwrap(),
+        [(minute, 1)]
+    );
+    let calls = store.minute_counts("t", InsightType::ApiCallRate).await.unwrap();
+    let create_user = calls.iter().find(|s| s.key.event_name == "CreateUser").unwrap();
+    assert_eq!(create_user.counts, [(minute, 2), (minute + 1, 1)]);
+    assert!(calls.iter().all(|s| s.key.event_name != "GetUser"), "reads are not call-rate events");
+}
+
+fn insight(id: &str, kind: InsightType, name: &str, start: i64, end: Option<i64>) -> StoredInsight {
+    StoredInsight {
+        shared_event_id: id.into(),
+        trail: "t".into(),
+        insight_type: kind,
+        key: SeriesKey {
+            account: "111".into(),
+            region: "us-east-1".into(),
+            event_source: "iam.amazonaws.com".into(),
+            event_name: name.into(),
+            error_code: None,
+        },
+        start_minute: start,
+        end_minute: end,
+        baseline_average: 0.5,
+        insight_average: 10.0,
+        start_record: format!(r#"{{"eventID":"{id}-start"}}"#),
+        end_record: end.map(|_| format!(r#"{{"eventID":"{id}-end"}}"#)),
+    }
+}
+
+#[tokio::test]
+async fn insights_are_saved_once_ended_once_and_filtered() {
+    let (store, _dir) = sqlite().await;
+    let ongoing = insight("i1", InsightType::ApiCallRate, "CreateUser", 100, None);
+    assert!(store.save_insight(&ongoing).await.unwrap());
+    assert!(!store.save_insight(&ongoing).await.unwrap(), "saving again changes nothing");
+    let ended = insight("i1", InsightType::ApiCallRate, "CreateUser", 100, Some(103));
+    assert!(store.save_insight(&ended).await.unwrap(), "the End is added");
+    let mut changed = ended.clone();
+    changed.end_minute = Some(200);
+    changed.end_record = Some("{}".into());
+    assert!(!store.save_insight(&changed).await.unwrap(), "a stored End is never replaced");
+    assert_eq!(store.get_insight("i1").await.unwrap().unwrap(), ended);
+
+    store.save_insight(&insight("i2", InsightType::ApiErrorRate, "GetUser", 200, Some(201))).await.unwrap();
+    store.save_insight(&insight("i3", InsightType::ApiCallRate, "GetUser", 300, None)).await.unwrap();
+    let list = |f: InsightFilter| {
+        let store = store.clone();
+        async move { store.list_insights(&f).await.unwrap().into_iter().map(|i| i.shared_event_id).collect::<Vec<_>>() }
+    };
+    assert_eq!(list(InsightFilter::default()).await, ["i3", "i2", "i1"]);
+    assert_eq!(list(InsightFilter { insight_type: Some(InsightType::ApiCallRate), ..Default::default() }).await, ["i3", "i1"]);
+    assert_eq!(list(InsightFilter { event_name: Some("GetUser".into()), ..Default::default() }).await, ["i3", "i2"]);
+    assert_eq!(list(InsightFilter { event_id: Some("i1-end".into()), ..Default::default() }).await, ["i1"]);
+    assert_eq!(list(InsightFilter { from: Some(150), to: Some(300), ..Default::default() }).await, ["i2"]);
+    assert_eq!(list(InsightFilter { limit: Some(1), offset: 1, ..Default::default() }).await, ["i2"]);
+    assert_eq!(store.count_insights(&InsightFilter { limit: Some(1), ..Default::default() }).await.unwrap(), 3);
+}
