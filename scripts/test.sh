@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: the Rust unit and integration tests, then the browser tests (Playwright
-# driving Debian's Chromium against a real server with demo data). Installs what is missing
-# first: the wasm target, wasm-bindgen-cli, Chromium, the end2end npm packages.
+# Runs every test: the Rust unit and integration tests, the AWS API tests (the real aws CLI
+# and boto3 against a real server), then the browser tests (Playwright driving Debian's
+# Chromium against a real server with demo data). Installs what is missing first: the wasm
+# target, wasm-bindgen-cli, Chromium, the end2end npm packages, a Python virtualenv.
 source "$(dirname "$0")/lib.sh"
 
 ensure_rust_tools
@@ -22,6 +23,16 @@ build_server
 step "Rust tests"
 # The frontend is excluded: it only exists for wasm32 (and would merge app's features).
 cargo test --workspace --exclude frontend
+
+step "AWS API tests (the real aws CLI and boto3, from PyPI)"
+VENV="$TARGET_DIR/aws-venv"
+REQUIREMENTS=server/tests/aws_api/requirements.txt
+if ! cmp -s "$REQUIREMENTS" "$VENV/requirements.txt"; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q -r "$REQUIREMENTS"
+  cp "$REQUIREMENTS" "$VENV/requirements.txt"
+fi
+VIRTUAL_ENV="$VENV" PATH="$VENV/bin:$PATH" "$VENV/bin/pytest" -q -p no:cacheprovider server/tests/aws_api
 
 step "browser tests (Playwright, Chromium)"
 (cd end2end && npx playwright test)

@@ -195,6 +195,9 @@ fn background_record(rng: &mut Rng, api: &Api, minute: Minute) -> Value {
         "recipientAccountId": DEMO_ACCOUNT,
         "eventCategory": if api.data_event { "Data" } else { "Management" },
     });
+    if let Some((kind, arn)) = resource_of(api.name, who) {
+        record["resources"] = json!([{ "accountId": DEMO_ACCOUNT, "type": kind, "ARN": arn }]);
+    }
     if let Some((code, share)) = api.error {
         if rng.unit() < share {
             record["errorCode"] = json!(code);
@@ -202,6 +205,23 @@ fn background_record(rng: &mut Rng, api: &Api, minute: Minute) -> Value {
         }
     }
     record
+}
+
+/// The resource a background call touches, as CloudTrail lists it in `resources`.
+fn resource_of(api_name: &str, who: usize) -> Option<(&'static str, String)> {
+    let account = DEMO_ACCOUNT;
+    match api_name {
+        "Decrypt" | "GenerateDataKey" | "CreateGrant" => Some((
+            "AWS::KMS::Key",
+            format!("arn:aws:kms:{DEMO_REGION}:{account}:key/0f6e5d4c-3b2a-4190-8a7b-6c5d4e3f2a1{who}"),
+        )),
+        "CreateBucket" | "PutBucketPolicy" => Some(("AWS::S3::Bucket", format!("arn:aws:s3:::demo-logs-{who}"))),
+        "RunInstances" | "TerminateInstances" | "CreateTags" => Some((
+            "AWS::EC2::Instance",
+            format!("arn:aws:ec2:{DEMO_REGION}:{account}:instance/i-0a1b2c3d4e5f6071{who}"),
+        )),
+        _ => None,
+    }
 }
 
 fn uuid_like(rng: &mut Rng) -> String {

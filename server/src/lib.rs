@@ -5,11 +5,13 @@
 //! - [`cli`]: one module per subcommand (`serve`, `ingest`, `detect`, `insights`, `demo`),
 //!   each a `clap` struct with a documented field per option and a `run` function.
 //! - [`web`]: the axum router: the Leptos pages, the browser bundle, the stylesheet.
+//! - [`aws`]: CloudTrail's own API (AWS JSON 1.1, SigV4) on `POST /`.
 //! - [`background`]: work the server does by itself (detection each minute).
 //!
 //! The binary (`main.rs`) only parses arguments, sets up logging and maps errors to exit
 //! codes; everything else is here so that tests can drive it.
 
+pub mod aws;
 pub mod background;
 pub mod cli;
 pub mod web;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use app::api::AppState;
 use app::{shell, App};
 use axum::http::header;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -19,7 +19,24 @@ use tower_http::trace::TraceLayer;
 /// The stylesheet is part of the binary: no file to lose next to it.
 const STYLESHEET: &str = include_str!("../../style/main.css");
 
-pub fn router(store: Arc<dyn engine::Store>, site_root: &Path, addr: SocketAddr) -> Router {
+/// The AWS API's settings: the access keys it accepts and the account its ARNs name.
+#[derive(Clone, Debug, Default)]
+pub struct AwsApiConfig {
+    pub credentials: Vec<crate::aws::Credentials>,
+    pub account_id: String,
+}
+
+pub fn router(
+    store: Arc<dyn engine::Store>,
+    site_root: &Path,
+    addr: SocketAddr,
+    aws: AwsApiConfig,
+) -> Router {
+    let api = crate::aws::AwsApi {
+        store: store.clone(),
+        credentials: aws.credentials,
+        account_id: aws.account_id,
+    };
     let options = LeptosOptions::builder()
         .output_name("trailsight")
         .site_root(site_root.to_string_lossy().into_owned())
@@ -43,6 +60,8 @@ pub fn router(store: Arc<dyn engine::Store>, site_root: &Path, addr: SocketAddr)
             get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLESHEET) }),
         )
         .route("/healthz", get(|| async { "ok" }))
+        // CloudTrail's API: AWS JSON 1.1 posts to the root path (pages are GETs there).
+        .route("/", post(move |request| crate::aws::handle(api.clone(), request)))
         .nest_service("/pkg", ServeDir::new(site_root.join("pkg")))
         .fallback(leptos_axum::file_and_error_handler(shell))
         .layer(TraceLayer::new_for_http())

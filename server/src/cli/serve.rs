@@ -21,6 +21,15 @@ pub struct ServeArgs {
     /// built by scripts/build.sh. Without it pages still render, without interactivity.
     #[arg(long, env = "TRAILSIGHT_SITE_ROOT", default_value = "target/site")]
     site_root: PathBuf,
+    /// Access key ID that the AWS-compatible API (aws CLI, SDKs) accepts, with its secret.
+    #[arg(long, env = "TRAILSIGHT_AWS_ACCESS_KEY_ID", requires = "aws_secret_access_key")]
+    aws_access_key_id: Option<String>,
+    /// Secret access key for `--aws-access-key-id`.
+    #[arg(long, env = "TRAILSIGHT_AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    aws_secret_access_key: Option<String>,
+    /// Account ID shown in trail ARNs returned by the AWS-compatible API.
+    #[arg(long, env = "TRAILSIGHT_AWS_ACCOUNT_ID", default_value = "123456789012")]
+    aws_account_id: String,
     /// Seconds between background detection passes; 0 turns background detection off.
     #[arg(long, env = "TRAILSIGHT_DETECT_EVERY", default_value_t = 60)]
     detect_every: u64,
@@ -38,7 +47,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if args.detect_every > 0 {
         tokio::spawn(crate::background::detect_every(store.clone(), Duration::from_secs(args.detect_every)));
     }
-    let app = crate::web::router(store, &args.site_root, args.addr);
+    let credentials: Vec<crate::aws::Credentials> = args
+        .aws_access_key_id
+        .zip(args.aws_secret_access_key)
+        .map(|(access_key_id, secret_access_key)| crate::aws::Credentials { access_key_id, secret_access_key })
+        .into_iter()
+        .collect();
+    if credentials.is_empty() {
+        tracing::info!("AWS-compatible API off: set TRAILSIGHT_AWS_ACCESS_KEY_ID and TRAILSIGHT_AWS_SECRET_ACCESS_KEY to use the aws CLI against this server");
+    }
+    let aws = crate::web::AwsApiConfig { credentials, account_id: args.aws_account_id };
+    let app = crate::web::router(store, &args.site_root, args.addr, aws);
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("cannot listen on {} (is another server running there?)", args.addr))?;

@@ -1,0 +1,175 @@
+//! CloudTrail's own API (AWS JSON 1.1 on `POST /`), so the aws CLI and the SDKs work against
+//! trailsight with `--endpoint-url`.
+//!
+//! - [`sigv4`]: signature verification against the access keys the server is given.
+//! - [`error`]: errors as `{"__type","Message"}` with the model's HTTP status codes.
+//! - [`trails`]: CreateTrail, DescribeTrails, GetTrail, DeleteTrail, GetTrailStatus,
+//!   StartLogging, StopLogging, PutInsightSelectors, GetInsightSelectors.
+//! - [`lookup`]: LookupEvents, for management events and insight events.
+//! - [`metrics`]: ListInsightsMetricData, the data behind an insight's graph.
+//!
+//! Settings made here are the same stored settings the dashboard edits.
+
+pub mod error;
+pub mod lookup;
+pub mod metrics;
+pub mod sigv4;
+pub mod trails;
+
+use std::sync::Arc;
+
+use axum::body::{to_bytes, Body};
+use axum::http::{header, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+pub use error::AwsError;
+pub use sigv4::Credentials;
+
+/// What the API needs: the store, the keys it accepts, and the account its ARNs name.
+#[derive(Clone)]
+pub struct AwsApi {
+    pub store: Arc<dyn engine::Store>,
+    pub credentials: Vec<Credentials>,
+    pub account_id: String,
+}
+
+/// Per-request facts operations need.
+pub struct Context {
+    pub region: String,
+    pub account_id: String,
+    pub now_ms: i64,
+}
+
+impl Context {
+    pub fn trail_arn(&self, name: &str) -> String {
+        format!("arn:aws:cloudtrail:{}:{}:trail/{name}", self.region, self.account_id)
+    }
+}
+
+const MAX_BODY: usize = 1 << 20;
+const TARGET_PREFIXES: [&str; 2] =
+    ["CloudTrail_20131101.", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."];
+
+/// The `POST /` handler.
+pub async fn handle(api: AwsApi, request: Request<Body>) -> Response {
+    match serve(&api, request).await {
+        Ok(body) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/x-amz-json-1.1")],
+            body.to_string(),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::debug!(kind = e.kind, "AWS API error: {}", e.message);
+            e.into_response()
+        }
+    }
+}
+
+async fn serve(api: &AwsApi, request: Request<Body>) -> Result<Value, AwsError> {
+    let (parts, body) = request.into_parts();
+    let body = to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| AwsError::serialization("The request body is larger than 1 MiB."))?;
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let signed = sigv4::SignedRequest {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers,
+        body: &body,
+    };
+    if api.credentials.is_empty() {
+        return Err(AwsError::new(
+            "UnrecognizedClientException",
+            400,
+            "The security token included in the request is invalid. (This trailsight server has no AWS API keys: start it with TRAILSIGHT_AWS_ACCESS_KEY_ID and TRAILSIGHT_AWS_SECRET_ACCESS_KEY.)",
+        ));
+    }
+    let region = sigv4::verify(&signed, &api.credentials, now_ms / 1000)?;
+    let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let operation = TARGET_PREFIXES
+        .iter()
+        .find_map(|prefix| target.strip_prefix(prefix))
+        .ok_or_else(|| AwsError::new("UnknownOperationException", 400, format!("Unknown operation {target:?}.")))?;
+    let input: Value = if body.is_empty() {
+        Value::Object(Default::default())
+    } else {
+        serde_json::from_slice(&body).map_err(|e| AwsError::serialization(format!("The request body is not valid JSON: {e}")))?
+    };
+    let ctx = Context { region, account_id: api.account_id.clone(), now_ms };
+    let store = api.store.as_ref();
+    match operation {
+        "CreateTrail" => trails::create_trail(store, &ctx, &input).await,
+        "DescribeTrails" => trails::describe_trails(store, &ctx, &input).await,
+        "GetTrail" => trails::get_trail(store, &ctx, &input).await,
+        "DeleteTrail" => trails::delete_trail(store, &ctx, &input).await,
+        "GetTrailStatus" => trails::get_trail_status(store, &ctx, &input).await,
+        "StartLogging" => trails::set_logging(store, &ctx, &input, true).await,
+        "StopLogging" => trails::set_logging(store, &ctx, &input, false).await,
+        "PutInsightSelectors" => trails::put_insight_selectors(store, &ctx, &input).await,
+        "GetInsightSelectors" => trails::get_insight_selectors(store, &ctx, &input).await,
+        "LookupEvents" => lookup::lookup_events(store, &ctx, &input).await,
+        "ListInsightsMetricData" => metrics::list_insights_metric_data(store, &ctx, &input).await,
+        other => Err(AwsError::new(
+            "UnsupportedOperationException",
+            400,
+            format!("trailsight does not support the CloudTrail operation {other}."),
+        )),
+    }
+}
+
+/// Reads an optional string member.
+pub fn opt_str<'a>(input: &'a Value, name: &str) -> Result<Option<&'a str>, AwsError> {
+    match input.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(AwsError::serialization(format!("{name} must be a string."))),
+    }
+}
+
+/// Reads a timestamp member (epoch seconds, as the JSON protocol sends them) in milliseconds.
+pub fn opt_time_ms(input: &Value, name: &str) -> Result<Option<i64>, AwsError> {
+    match input.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => Ok(n.as_f64().map(|s| (s * 1000.0).round() as i64)),
+        Some(Value::String(s)) => engine::time::parse_millis(s)
+            .map(Some)
+            .ok_or_else(|| AwsError::serialization(format!("{name} is not a timestamp: {s:?}"))),
+        Some(_) => Err(AwsError::serialization(format!("{name} must be a timestamp."))),
+    }
+}
+
+/// An epoch-seconds timestamp for responses.
+pub fn epoch_seconds(ms: i64) -> Value {
+    serde_json::json!(ms as f64 / 1000.0)
+}
+
+/// NextToken values are opaque to clients: base64 of a small JSON position, bound to the
+/// request's parameters so a token is refused if the parameters change (as AWS does).
+pub mod token {
+    use base64::Engine;
+
+    use super::AwsError;
+
+    pub fn encode(position: &serde_json::Value, bound_to: &str) -> String {
+        let text = serde_json::json!({ "p": position, "q": bound_to }).to_string();
+        base64::engine::general_purpose::STANDARD.encode(text)
+    }
+
+    pub fn decode(token: &str, bound_to: &str) -> Result<serde_json::Value, AwsError> {
+        let invalid = || AwsError::new("InvalidNextTokenException", 400, "A token that is not valid, or a token that was previously used in a request with different parameters.");
+        let bytes = base64::engine::general_purpose::STANDARD.decode(token).map_err(|_| invalid())?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        if value["q"] != bound_to {
+            return Err(invalid());
+        }
+        Ok(value["p"].clone())
+    }
+}

@@ -1,0 +1,196 @@
+//! Trail operations and insight selectors. A trail here is the same stored trail that
+//! `trailsight ingest --trail` fills and the dashboard's settings edit.
+
+use engine::store::{InsightType, Store, Trail};
+use serde_json::{json, Value};
+
+use super::{epoch_seconds, opt_str, AwsError, Context};
+
+/// A trail name, or the name inside a trail ARN (`arn:aws:cloudtrail:...:trail/NAME`).
+fn trail_name(input: &Value, member: &str) -> Result<String, AwsError> {
+    let value = opt_str(input, member)?
+        .ok_or_else(|| AwsError::new("TrailNotProvidedException", 404, format!("{member} is required.")))?;
+    if value.starts_with("arn:") {
+        return value
+            .rsplit_once(":trail/")
+            .map(|(_, name)| name.to_owned())
+            .ok_or_else(|| AwsError::new("CloudTrailARNInvalidException", 400, format!("{value} is not a valid trail ARN.")));
+    }
+    Ok(value.to_owned())
+}
+
+/// AWS's naming rules, so a name that works here works in AWS too.
+fn validate_name(name: &str) -> Result<(), AwsError> {
+    let invalid = |why: &str| Err(AwsError::new("InvalidTrailNameException", 400, format!("Trail name {name:?} is not valid: {why}")));
+    let bytes = name.as_bytes();
+    if !(3..=128).contains(&name.len()) {
+        return invalid("it must be 3 to 128 characters long.");
+    }
+    if !bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) {
+        return invalid("only letters, digits, periods, underscores and dashes are allowed.");
+    }
+    if !bytes[0].is_ascii_alphanumeric() || !bytes[bytes.len() - 1].is_ascii_alphanumeric() {
+        return invalid("it must start and end with a letter or a digit.");
+    }
+    if bytes.windows(2).any(|w| !w[0].is_ascii_alphanumeric() && !w[1].is_ascii_alphanumeric()) {
+        return invalid("periods, underscores and dashes may not be adjacent.");
+    }
+    if name.parse::<std::net::Ipv4Addr>().is_ok() {
+        return invalid("it may not look like an IP address.");
+    }
+    Ok(())
+}
+
+async fn existing(store: &dyn Store, ctx: &Context, name: &str) -> Result<Trail, AwsError> {
+    store.get_trail(name).await?.ok_or_else(|| AwsError::trail_not_found(name, &ctx.account_id, &ctx.region))
+}
+
+fn trail_json(t: &Trail, ctx: &Context) -> Value {
+    json!({
+        "Name": t.name,
+        "S3BucketName": t.s3_bucket.clone().unwrap_or_default(),
+        "IncludeGlobalServiceEvents": true,
+        "IsMultiRegionTrail": true,
+        "HomeRegion": ctx.region,
+        "TrailARN": ctx.trail_arn(&t.name),
+        "LogFileValidationEnabled": false,
+        "HasCustomEventSelectors": false,
+        "HasInsightSelectors": !t.insight_types.is_empty(),
+        "IsOrganizationTrail": false,
+    })
+}
+
+pub async fn create_trail(store: &dyn Store, ctx: &Context, input: &Value) -> Result<Value, AwsError> {
+    let name = opt_str(input, "Name")?.ok_or_else(|| AwsError::invalid_parameter("Name is required."))?;
+    validate_name(name)?;
+    let bucket = opt_str(input, "S3BucketName")?
+        .ok_or_else(|| AwsError::new("InvalidS3BucketNameException", 400, "S3BucketName is required."))?;
+    let trail = store.create_trail(name, Some(bucket)).await.map_err(|e| match e {
+        engine::StoreError::TrailExists(_) => AwsError::new(
+            "TrailAlreadyExistsException",
+            400,
+            format!("Trail {} already exists for customer: {}", name, ctx.account_id),
+        ),
+        other => other.into(),
+    })?;
+    // As in AWS, a new trail has no insight selectors until PutInsightSelectors.
+    store.set_insight_types(name, &[]).await?;
+    Ok(json!({
+        "Name": trail.name,
+        "S3BucketName": bucket,
+        "IncludeGlobalServiceEvents": true,
+        "IsMultiRegionTrail": true,
+        "TrailARN": ctx.trail_arn(name),
+        "LogFileValidationEnabled": false,
+        "IsOrganizationTrail": false,
+    }))
+}
+
+pub async fn describe_trails(store: &dyn Store, ctx: &Context, input: &Value) -> Result<Value, AwsError> {
+    let wanted: Option<Vec<String>> = match input.get("trailNameList") {
+        Some(Value::Array(names)) if !names.is_empty() => Some(
+            names
+                .iter()
+                .map(|n| trail_name(&json!({ "n": n }), "n"))
+                .collect::<Result<_, _>>()?,
+        ),
+        _ => None,
+    };
+    let trails: Vec<Value> = store
+        .list_trails()
+        .await?
+        .iter()
+        .filter(|t| wanted.as_ref().is_none_or(|w| w.contains(&t.name)))
+        .map(|t| trail_json(t, ctx))
+        .collect();
+    Ok(json!({ "trailList": trails }))
+}
+
+pub async fn get_trail(store: &dyn Store, ctx: &Context, input: &Value) -> Result<Value, AwsError> {
+    let trail = existing(store, ctx, &trail_name(input, "Name")?).await?;
+    Ok(json!({ "Trail": trail_json(&trail, ctx) }))
+}
+
+pub async fn delete_trail(store: &dyn Store, ctx: &Context, input: &Value) -> Result<Value, AwsError> {
+    let name = trail_name(input, "Name")?;
+    existing(store, ctx, &name).await?;
+    store.delete_trail(&name).await?;
+    Ok(json!({}))
+}
+
+pub async fn get_trail_status(store: &dyn Store, ctx: &Context, input: &Value) -> Result<Value, AwsError> {
+    let trail = existing(store, ctx, &trail_name(input, "Name")?).await?;
+    let mut status = json!({ "IsLogging": trail.logging, "StartLoggingTime": epoch_seconds(trail.created_ms) });
+    if let Some(last) = trail.last_event_ms {
+        status["LatestDeliveryTime"] = epoch_seconds(last);
+    }
+    Ok(status)
+}
+
+pub async fn set_logging(store: &dyn Store, ctx: &Context, input: &Value, logging: bool) -> Result<Value, AwsError> {
+    let name = trail_name(input, "Name")?;
+    existing(store, ctx, &name).await?;
+    store.set_logging(&name, logging).await?;
+    Ok(json!({}))
+}
+
+fn selectors_json(types: &[InsightType]) -> Value {
+    Value::Array(types.iter().map(|t| json!({ "InsightType": t.as_str() })).collect())
+}
+
+pub async fn put_insight_selectors(store: &dyn Store, ctx: &Context, input: &Value) -> Result<Value, AwsError> {
+    let name = trail_name(input, "TrailName")?;
+    existing(store, ctx, &name).await?;
+    let invalid = |why: String| AwsError::new("InvalidInsightSelectorsException", 400, why);
+    let Some(Value::Array(selectors)) = input.get("InsightSelectors") else {
+        return Err(invalid("InsightSelectors is required: a list of {\"InsightType\": \"ApiCallRateInsight\" | \"ApiErrorRateInsight\"}.".into()));
+    };
+    let mut types = Vec::new();
+    for selector in selectors {
+        let kind = selector["InsightType"].as_str().unwrap_or_default();
+        let parsed = InsightType::parse(kind).ok_or_else(|| {
+            invalid(format!("{kind:?} is not an insight type: use ApiCallRateInsight or ApiErrorRateInsight."))
+        })?;
+        if !types.contains(&parsed) {
+            types.push(parsed);
+        }
+    }
+    types.sort();
+    store.set_insight_types(&name, &types).await?;
+    Ok(json!({ "TrailARN": ctx.trail_arn(&name), "InsightSelectors": selectors_json(&types) }))
+}
+
+pub async fn get_insight_selectors(store: &dyn Store, ctx: &Context, input: &Value) -> Result<Value, AwsError> {
+    let name = trail_name(input, "TrailName")?;
+    let trail = existing(store, ctx, &name).await?;
+    if trail.insight_types.is_empty() {
+        return Err(AwsError::new(
+            "InsightNotEnabledException",
+            400,
+            format!("Trail {} does not have Insights enabled. Enable Insights with PutInsightSelectors.", ctx.trail_arn(&name)),
+        ));
+    }
+    Ok(json!({ "TrailARN": ctx.trail_arn(&name), "InsightSelectors": selectors_json(&trail.insight_types) }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trail_names_follow_aws_rules() {
+        for good in ["prod", "my-trail.v2", "A_1-b"] {
+            assert!(validate_name(good).is_ok(), "{good}");
+        }
+        for bad in ["ab", "-lead", "trail-", "my--trail", "my-_trail", "has space", "192.168.5.4"] {
+            assert_eq!(validate_name(bad).unwrap_err().kind, "InvalidTrailNameException", "{bad}");
+        }
+    }
+
+    #[test]
+    fn arns_name_their_trail() {
+        let input = json!({ "Name": "arn:aws:cloudtrail:us-east-1:123456789012:trail/prod" });
+        assert_eq!(trail_name(&input, "Name").unwrap(), "prod");
+        assert_eq!(trail_name(&json!({}), "Name").unwrap_err().kind, "TrailNotProvidedException");
+    }
+}

@@ -1,0 +1,74 @@
+"""Trails and insight selectors through the real aws CLI, exactly as AWS documents the commands."""
+import pytest
+from botocore.exceptions import ClientError
+
+
+def test_trail_lifecycle_with_the_aws_cli(aws):
+    created = aws.json("create-trail", "--name", "cli-trail", "--s3-bucket-name", "my-log-bucket")
+    assert created["Name"] == "cli-trail"
+    assert created["TrailARN"].endswith(":trail/cli-trail")
+    assert created["S3BucketName"] == "my-log-bucket"
+
+    names = [t["Name"] for t in aws.json("describe-trails")["trailList"]]
+    assert "cli-trail" in names and "demo" in names
+    only = aws.json("describe-trails", "--trail-name-list", "cli-trail")["trailList"]
+    assert [t["Name"] for t in only] == ["cli-trail"]
+    assert aws.json("get-trail", "--name", created["TrailARN"])["Trail"]["Name"] == "cli-trail"
+
+    assert aws.json("get-trail-status", "--name", "cli-trail")["IsLogging"] is True
+    aws.json("stop-logging", "--name", "cli-trail")
+    assert aws.json("get-trail-status", "--name", "cli-trail")["IsLogging"] is False
+    aws.json("start-logging", "--name", "cli-trail")
+    assert aws.json("get-trail-status", "--name", "cli-trail")["IsLogging"] is True
+
+    # A new trail has Insights off, as in AWS.
+    off = aws.run("get-insight-selectors", "--trail-name", "cli-trail")
+    assert off.returncode != 0 and "InsightNotEnabledException" in off.stderr
+
+    put = aws.json("put-insight-selectors", "--trail-name", "cli-trail",
+                   "--insight-selectors", '[{"InsightType": "ApiCallRateInsight"}]')
+    assert put["InsightSelectors"] == [{"InsightType": "ApiCallRateInsight"}]
+    got = aws.json("get-insight-selectors", "--trail-name", "cli-trail")
+    assert got == {"TrailARN": created["TrailARN"], "InsightSelectors": [{"InsightType": "ApiCallRateInsight"}]}
+
+    aws.json("delete-trail", "--name", "cli-trail")
+    gone = aws.run("get-trail", "--name", "cli-trail")
+    assert gone.returncode != 0 and "TrailNotFoundException" in gone.stderr
+
+
+def error(call):
+    with pytest.raises(ClientError) as caught:
+        call()
+    e = caught.value.response
+    return e["Error"]["Code"], e["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_trail_errors_are_aws_errors(client):
+    client.create_trail(Name="dup-trail", S3BucketName="b")
+    assert error(lambda: client.create_trail(Name="dup-trail", S3BucketName="b")) == ("TrailAlreadyExistsException", 400)
+    assert error(lambda: client.create_trail(Name="bad--name", S3BucketName="b")) == ("InvalidTrailNameException", 400)
+    assert error(lambda: client.get_trail(Name="no-such-trail")) == ("TrailNotFoundException", 404)
+    assert error(lambda: client.delete_trail(Name="no-such-trail")) == ("TrailNotFoundException", 404)
+    assert error(lambda: client.get_trail_status(Name="no-such-trail")) == ("TrailNotFoundException", 404)
+    assert error(lambda: client.put_insight_selectors(
+        TrailName="dup-trail", InsightSelectors=[{"InsightType": "ApiBurstInsight"}])) == ("InvalidInsightSelectorsException", 400)
+    assert error(lambda: client.get_insight_selectors(TrailName="dup-trail")) == ("InsightNotEnabledException", 400)
+
+
+def series_analysed(server):
+    out = server.trailsight("detect", "--trail", "demo", "--now", "2026-03-10T18:00:00Z").stdout.decode()
+    return int(out.split("trail demo: ")[1].split(" series analysed")[0])
+
+
+def test_selectors_set_through_the_api_are_the_stored_settings_detection_uses(server, client):
+    both = series_analysed(server)
+    client.put_insight_selectors(TrailName="demo", InsightSelectors=[{"InsightType": "ApiErrorRateInsight"}])
+    try:
+        errors_only = series_analysed(server)
+        assert 0 < errors_only < both, (errors_only, both)
+        assert client.get_insight_selectors(TrailName="demo")["InsightSelectors"] == [{"InsightType": "ApiErrorRateInsight"}]
+        client.put_insight_selectors(TrailName="demo", InsightSelectors=[])
+        assert series_analysed(server) == 0, "an empty selector list turns Insights off"
+    finally:
+        client.put_insight_selectors(TrailName="demo", InsightSelectors=[
+            {"InsightType": "ApiCallRateInsight"}, {"InsightType": "ApiErrorRateInsight"}])
