@@ -4,6 +4,8 @@
 import { defineConfig } from '@playwright/test';
 
 const port = Number(process.env.E2E_PORT ?? 3210);
+// The server's database, so tests can ingest and detect through the CLI while it runs.
+process.env.E2E_DB ??= `${process.env.TMPDIR ?? '/tmp'}/trailsight-e2e-${port}.db`;
 
 export default defineConfig({
   testDir: './tests',

@@ -8,6 +8,8 @@
 //! - [`pages`]: one component per route (`InsightsPage`, `InsightPage`, `NotFoundPage`).
 //! - [`components`]: pieces shared by pages (the page frame, the JSON viewer).
 //! - [`format`]: how numbers, rates and durations are written for people.
+//! - [`query`]: each view's state as it lives in the URL.
+//! - `graph` (server only): the insight graph, an SVG drawn with plotters.
 //!
 //! Every page renders completely on the server (`SsrMode::Async`), so it reads without
 //! JavaScript; hydration then adds the interactions (live filtering, copy buttons).
@@ -16,15 +18,18 @@
 pub mod api;
 pub mod components;
 pub mod format;
+#[cfg(feature = "ssr")]
+pub mod graph;
 pub mod model;
 pub mod pages;
+pub mod query;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
-use pages::{InsightPage, InsightsPage, NotFoundPage};
+use pages::{EventPage, EventsPage, HomePage, InsightPage, InsightsPage, NotFoundPage, SettingsPage};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -61,9 +66,12 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| if page.is_empty() { "trailsight".to_owned() } else { format!("{page} · trailsight") }/>
         <Router>
             <Routes fallback=NotFoundPage>
-                <Route path=path!("/") view=InsightsPage ssr=SsrMode::Async/>
+                <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                 <Route path=path!("/insights") view=InsightsPage ssr=SsrMode::Async/>
                 <Route path=path!("/insights/:id") view=InsightPage ssr=SsrMode::Async/>
+                <Route path=path!("/events") view=EventsPage ssr=SsrMode::Async/>
+                <Route path=path!("/events/:id") view=EventPage ssr=SsrMode::Async/>
+                <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -33,3 +33,83 @@ pub struct InsightDetail {
     pub start_record: String,
     pub end_record: Option<String>,
 }
+
+/// One page of the filtered insights list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InsightsPage {
+    pub rows: Vec<InsightRow>,
+    /// How many insights match the filters in all.
+    pub total: u64,
+    pub page: u32,
+    pub page_size: u32,
+    /// The trails, for the trail filter.
+    pub trails: Vec<String>,
+}
+
+/// One attribute's top values during the insight and during the baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttributionView {
+    pub attribute: String,
+    /// `(value, average per minute during the insight, average during the baseline)`.
+    pub values: Vec<(String, f64, f64)>,
+}
+
+/// Everything the insight page shows beyond the list row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InsightExtras {
+    /// The graph, an SVG drawn on the server.
+    pub graph_svg: String,
+    /// The span the graph covers, e.g. `3h`.
+    pub span: String,
+    pub attributions: Vec<AttributionView>,
+    /// Other insights of the same API and type, newest first.
+    pub others: Vec<InsightRow>,
+}
+
+/// One stored CloudTrail event, for event lists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRow {
+    pub event_id: String,
+    pub trail: String,
+    pub event_time: String,
+    pub event_name: String,
+    pub event_source: String,
+    pub user: String,
+    pub error_code: Option<String>,
+    pub read_only: bool,
+    pub resources: Vec<String>,
+    /// The record as delivered, pretty-printed.
+    pub json: String,
+}
+
+/// A page of events, newest first, and where the next page starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventsPage {
+    pub rows: Vec<EventRow>,
+    /// An opaque position for `?before=`, when there is a next page.
+    pub next: Option<String>,
+}
+
+/// A trail and its settings, as Home and Settings show them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrailView {
+    pub name: String,
+    pub call_rate: bool,
+    pub error_rate: bool,
+    pub sensitivity: String,
+    pub last_event_time: Option<String>,
+}
+
+/// The home page's numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HomeSummary {
+    pub latest: Vec<InsightRow>,
+    pub last_24h: u64,
+    pub last_7d: u64,
+    pub total: u64,
+    /// `(API, insights)`, most first.
+    pub top_apis: Vec<(String, u64)>,
+    /// `(identity ARN, insights it leads)`, most first.
+    pub top_identities: Vec<(String, u64)>,
+    pub trails: Vec<TrailView>,
+}

@@ -1,36 +1,30 @@
-// The vertical slice as a person uses it: the insights list (server-rendered, then hydrated),
-// live filtering, opening an insight and reading its Start/End records, and a 404.
-import { test, expect, Page } from '@playwright/test';
-
-// The e2e server holds the demo of seed 7 ending 2026-03-10T18:00Z: the Invictus attack
-// yields five insights (see serve-demo.sh).
-const INSIGHTS = 5;
-
-async function hydrated(page: Page) {
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-}
+// The insights list: console columns, filters that live in the URL, downloads.
+import { test, expect } from '@playwright/test';
+import { INSIGHTS, hydrated, screenshot } from './helpers';
 
 test('the list shows the demo insights, newest first, with console columns', async ({ page }) => {
   await page.goto('/insights');
   const rows = page.getByTestId('insight-row');
   await expect(rows).toHaveCount(INSIGHTS);
-  await expect(page.getByTestId('insight-count')).toHaveText(`${INSIGHTS} of ${INSIGHTS} insights`);
-  await expect(page.locator('thead')).toContainText('Rate change');
-  // Newest first: the DeleteParameter bursts (12:08) come before GetPasswordData (11:54).
+  await expect(page.getByTestId('insight-count')).toHaveText(`1–${INSIGHTS} of ${INSIGHTS} insights`);
+  for (const column of ['Event name', 'Insight type', 'Event source', 'Trail', 'Start time', 'Duration', 'Baseline average', 'Insight average', 'Rate change']) {
+    await expect(page.locator('thead')).toContainText(column);
+  }
   await expect(rows.first()).toContainText('DeleteParameter');
   await expect(rows.last()).toContainText('GetPasswordData');
   await expect(rows.last()).toContainText('Client.UnauthorizedOperation');
   await expect(rows.last()).toContainText('2026-03-10 11:54 UTC');
-  await page.screenshot({ path: 'test-results/screens/insights.png', fullPage: true });
+  await expect(page.getByTestId('page-of')).toHaveText('Page 1 of 1');
+  await screenshot(page, 'insights');
 });
 
-test('typing in the filter narrows the list without reloading (needs hydration)', async ({ page }) => {
+test('typing in the filter narrows the list without reloading and updates the URL', async ({ page }) => {
   await page.goto('/insights');
   await hydrated(page);
   await page.evaluate(() => ((window as any).__samePage = true));
   await page.getByTestId('insight-filter').fill('putparameter');
   await expect(page.getByTestId('insight-row')).toHaveCount(2);
-  await expect(page.getByTestId('insight-count')).toHaveText(`2 of ${INSIGHTS} insights`);
+  await expect(page).toHaveURL(/\/insights\?q=putparameter$/);
   await page.getByTestId('insight-filter').fill('Throttling');
   await expect(page.getByTestId('insight-row')).toHaveCount(2);
   await page.getByTestId('insight-filter').fill('');
@@ -38,45 +32,63 @@ test('typing in the filter narrows the list without reloading (needs hydration)'
   expect(await page.evaluate(() => (window as any).__samePage)).toBe(true);
 });
 
-test('clicking an insight shows its facts and its Start and End records', async ({ page }) => {
+test('filters by attribute, type and time range, and the URL opens the same view elsewhere', async ({ page, browser }) => {
   await page.goto('/insights');
   await hydrated(page);
-  const row = page.getByTestId('insight-row').filter({ hasText: 'ApiCallRateInsight' }).filter({ hasText: 'PutParameter' });
-  await row.getByRole('link', { name: 'PutParameter' }).click();
-  await expect(page).toHaveURL(/\/insights\/[0-9a-f-]{36}$/);
-  const id = page.url().split('/').pop()!;
+  await page.getByTestId('filter-type').selectOption('ApiErrorRateInsight');
+  await expect(page.getByTestId('insight-row')).toHaveCount(3);
+  await page.getByTestId('filter-attr').selectOption('name');
+  await page.getByTestId('insight-filter').fill('DeleteParameter');
+  await expect(page.getByTestId('insight-row')).toHaveCount(1);
+  await expect(page.getByTestId('insight-row')).toContainText('ThrottlingException');
+  const url = page.url();
+  expect(url).toContain('type=ApiErrorRateInsight');
 
-  const facts = page.getByTestId('insight-facts');
-  await expect(facts).toContainText('ApiCallRateInsight');
-  await expect(facts).toContainText('ssm.amazonaws.com');
-  await expect(facts).toContainText('2026-03-10 11:58 UTC');
-  await expect(facts).toContainText(id);
+  // The same link in a fresh browser, without JavaScript: the server renders the same view.
+  const fresh = await browser.newContext({ javaScriptEnabled: false });
+  const other = await fresh.newPage();
+  await other.goto(url);
+  await expect(other.getByTestId('insight-row')).toHaveCount(1);
+  await expect(other.getByTestId('filter-type')).toHaveValue('ApiErrorRateInsight');
+  await expect(other.getByTestId('insight-filter')).toHaveValue('DeleteParameter');
+  await fresh.close();
 
-  const start = page.getByTestId('start-record');
-  await expect(start).toContainText('"state": "Start"');
-  await expect(start).toContainText(`"sharedEventID": "${id}"`);
-  await expect(start).toContainText('"eventType": "AwsCloudTrailInsight"');
-  await expect(start).toContainText('"baselineDuration": 10080');
-  await expect(start).toContainText('"attribute": "userIdentityArn"');
-  await page.screenshot({ path: 'test-results/screens/insight.png', fullPage: true });
+  // A custom time range: 11:55-12:00 holds the two 11:58 PutParameter insights only.
+  await page.goto('/insights?range=custom&from=2026-03-10T11:55&to=2026-03-10T12:00');
+  await expect(page.getByTestId('insight-row')).toHaveCount(2);
+  await expect(page.getByTestId('insight-row').first()).toContainText('PutParameter');
+  // A preset is relative to now: the demo's March history is outside the last 7 days.
+  await page.goto('/insights?range=7d');
+  await expect(page.getByTestId('insight-count')).toHaveText('No insights match.');
+});
 
-  await page.getByTestId('tab-end').click();
-  await expect(page).toHaveURL(new RegExp(`/insights/${id}\\?tab=end$`));
-  const end = page.getByTestId('end-record');
-  await expect(end).toContainText('"state": "End"');
-  await expect(end).toContainText(`"sharedEventID": "${id}"`);
-  await expect(end).toContainText('"insightDuration": 1');
+test('the filtered list downloads as CSV and as AWS records', async ({ page, request }) => {
+  await page.goto('/insights?type=ApiCallRateInsight');
+  const csvHref = await page.getByTestId('download-csv').getAttribute('href');
+  expect(csvHref).toBe('/insights.csv?type=ApiCallRateInsight');
+  const csv = await (await request.get(csvHref!)).text();
+  const lines = csv.trim().split('\n');
+  expect(lines[0]).toContain('shared_event_id,trail,insight_type');
+  expect(lines.length).toBe(3);
+  expect(lines.slice(1).every((l) => l.includes(',ApiCallRateInsight,'))).toBe(true);
+
+  const json = await (await request.get((await page.getByTestId('download-json').getAttribute('href'))!)).json();
+  expect(json.Records.length).toBe(4);
+  expect(json.Records.every((r: any) => r.eventType === 'AwsCloudTrailInsight' && r.insightDetails.insightType === 'ApiCallRateInsight')).toBe(true);
 });
 
 test.describe('without JavaScript', () => {
   test.use({ javaScriptEnabled: false });
 
-  test('the list, a filtered link and an insight all read fully', async ({ page }) => {
-    await page.goto('/insights?q=GetPasswordData');
+  test('the filter form submits and an insight reads fully', async ({ page }) => {
+    await page.goto('/insights');
+    await page.getByTestId('insight-filter').fill('GetPasswordData');
+    await page.getByRole('button', { name: 'Apply' }).click();
     await expect(page.getByTestId('insight-row')).toHaveCount(1);
     await page.getByRole('link', { name: 'GetPasswordData' }).click();
+    await expect(page.getByTestId('attribution-userIdentityArn')).toContainText('stratus-red-team');
+    await page.getByTestId('tab-records').click();
     await expect(page.getByTestId('start-record')).toContainText('"errorCode": "Client.UnauthorizedOperation"');
-    await page.getByTestId('tab-end').click();
     await expect(page.getByTestId('end-record')).toContainText('"state": "End"');
   });
 });

@@ -1,36 +1,75 @@
-//! `/insights/<sharedEventID>`: one insight, its statistics and its raw Start/End records.
+//! `/insights/<sharedEventID>`: one insight as the console shows it: the graph, the facts,
+//! the Attributions / CloudTrail Events / Records tabs, and the other insights of the same
+//! API and type.
 //!
-//! The record tab is part of the URL (`?tab=end`), so it works without JavaScript and a
-//! copied link opens the same tab. The URL is stable forever: IDs never change.
+//! The tab, the graph span, the event filter and the events page are in the URL (`?tab=`,
+//! `&span=`, `&only=1`, `&before=`), so every view works without JavaScript and a copied
+//! link opens the same view. The URL is stable forever: IDs never change.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::get_insight;
-use crate::components::{Frame, JsonBlock};
+use crate::api::insights::{get_insight, insight_events, get_insight_extras, SPANS};
+use crate::components::{CopyButton, Frame, InsightsTable, JsonBlock};
 use crate::format;
-use crate::model::InsightDetail;
-use crate::pages::{set_not_found_status, NotFound};
+use crate::model::{EventsPage, InsightDetail, InsightExtras};
+use crate::pages::{set_not_found_status, EventList, NotFound};
+use crate::query::url;
+
+/// The view's state from the URL.
+#[derive(Clone, PartialEq)]
+struct View {
+    id: String,
+    tab: String,
+    span: String,
+    only: bool,
+    before: String,
+}
+
+impl View {
+    fn href(&self, change: impl FnOnce(&mut View)) -> String {
+        let mut next = self.clone();
+        change(&mut next);
+        url(
+            &format!("/insights/{}", next.id),
+            &[
+                ("tab", if next.tab == "attributions" { String::new() } else { next.tab.clone() }),
+                ("span", next.span.clone()),
+                ("only", if next.only { "1".into() } else { String::new() }),
+                ("before", next.before.clone()),
+            ],
+        )
+    }
+}
 
 #[component]
 pub fn InsightPage() -> impl IntoView {
     let params = use_params_map();
-    let insight = Resource::new(
-        move || params.read().get("id").unwrap_or_default(),
-        get_insight,
-    );
+    let query = use_query_map();
+    let view_state = Memo::new(move |_| {
+        let q = query.read();
+        View {
+            id: params.read().get("id").unwrap_or_default(),
+            tab: q.get("tab").filter(|t| ["events", "records"].contains(&t.as_str())).unwrap_or_else(|| "attributions".into()),
+            span: q.get("span").unwrap_or_default(),
+            only: q.get("only").as_deref() == Some("1"),
+            before: q.get("before").unwrap_or_default(),
+        }
+    });
+    let insight = Resource::new(move || view_state.get().id, get_insight);
+    let extras = Resource::new(move || { let v = view_state.get(); (v.id, v.span) }, |(id, span)| get_insight_extras(id, span));
     view! {
         <Frame>
             <Suspense fallback=|| view! { <p>"Loading insight…"</p> }>
                 {move || Suspend::new(async move {
-                    match insight.await {
-                        Ok(Some(detail)) => view! { <InsightView detail/> }.into_any(),
-                        Ok(None) => {
+                    match (insight.await, extras.await) {
+                        (Ok(Some(detail)), Ok(Some(extras))) => view! { <InsightView detail extras view_state/> }.into_any(),
+                        (Ok(None), _) | (_, Ok(None)) => {
                             set_not_found_status();
                             view! { <Title text="Not found"/> <NotFound what="insight"/> }.into_any()
                         }
-                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                        (Err(e), _) | (_, Err(e)) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -39,31 +78,63 @@ pub fn InsightPage() -> impl IntoView {
 }
 
 #[component]
-fn InsightView(detail: InsightDetail) -> impl IntoView {
-    let query = use_query_map();
+fn InsightView(detail: InsightDetail, extras: InsightExtras, view_state: Memo<View>) -> impl IntoView {
     let row = detail.row.clone();
     let title = format!("{} {}", row.event_name, row.insight_type);
-    let base = format!("/insights/{}", row.id);
-    let show_end = move || query.read().get("tab").as_deref() == Some("end");
-    let records = move || {
-        if show_end() {
-            match detail.end_record.clone() {
-                Some(json) => view! { <JsonBlock json test_id="end-record"/> }.into_any(),
-                None => view! {
-                    <p class="empty" data-testid="end-record">
-                        "The insight is still going on: its End record is written when the rate returns to its baseline."
-                    </p>
-                }
-                .into_any(),
-            }
-        } else {
-            view! { <JsonBlock json=detail.start_record.clone() test_id="start-record"/> }.into_any()
-        }
+    let link = format!("/insights/{}", row.id);
+    let v = view_state.get_untracked();
+    let tab_link = move |tab: &'static str| {
+        let v = view_state.get();
+        v.href(|n| {
+            n.tab = tab.into();
+            n.before = String::new();
+        })
     };
+    let current_tab = move || view_state.get().tab;
+    let tab_extras = extras.clone();
     view! {
         <Title text=title.clone()/>
         <p class="crumbs"><a href="/insights">"Insights"</a> " / " {row.event_name.clone()}</p>
-        <h1>{title}</h1>
+        <div class="title-bar">
+            <h1>{title}</h1>
+            <CopyButton text=Signal::derive(move || {
+                let origin = window().location().origin().unwrap_or_default();
+                format!("{origin}{link}")
+            }) label="Copy link" test_id="copy-link"/>
+        </div>
+        <section class="graph-panel">
+            <nav class="spans" aria-label="Graph span">
+                {SPANS.iter().map(|(key, _)| {
+                    let href = v.href(|n| n.span = (*key).into());
+                    view! { <a href=href class:active=extras.span == *key data-testid=format!("span-{key}")>{*key}</a> }
+                }).collect_view()}
+            </nav>
+            <div class="graph" data-testid="insight-graph" inner_html=extras.graph_svg.clone()></div>
+        </section>
+        <Facts detail=detail.clone()/>
+        <nav class="tabs" aria-label="Insight details">
+            <a href=move || tab_link("attributions") class:active=move || current_tab() == "attributions" data-testid="tab-attributions">"Attributions"</a>
+            <a href=move || tab_link("events") class:active=move || current_tab() == "events" data-testid="tab-events">"CloudTrail Events"</a>
+            <a href=move || tab_link("records") class:active=move || current_tab() == "records" data-testid="tab-records">"Records"</a>
+        </nav>
+        {move || match current_tab().as_str() {
+            "events" => view! { <EventsTab view_state/> }.into_any(),
+            "records" => view! { <RecordsTab detail=detail.clone()/> }.into_any(),
+            _ => view! { <AttributionsTab extras=tab_extras.clone()/> }.into_any(),
+        }}
+        <h2>"Other insights of this API and type"</h2>
+        {if extras.others.is_empty() {
+            view! { <p class="empty" data-testid="other-insights">"None: this is the only one."</p> }.into_any()
+        } else {
+            view! { <div data-testid="other-insights"><InsightsTable rows=extras.others.clone() compact=true/></div> }.into_any()
+        }}
+    }
+}
+
+#[component]
+fn Facts(detail: InsightDetail) -> impl IntoView {
+    let row = detail.row;
+    view! {
         <dl class="facts" data-testid="insight-facts">
             <dt>"Insight type"</dt><dd>{row.insight_type.clone()}</dd>
             <dt>"Event source"</dt><dd>{row.event_source.clone()}</dd>
@@ -81,11 +152,86 @@ fn InsightView(detail: InsightDetail) -> impl IntoView {
             <dt>"Start event ID"</dt><dd><code>{detail.start_event_id.clone()}</code></dd>
             <dt>"End event ID"</dt><dd><code>{detail.end_event_id.clone().unwrap_or_else(|| "–".into())}</code></dd>
         </dl>
-        <h2>"Records"</h2>
-        <nav class="tabs" aria-label="Records">
-            <a href=base.clone() class:active=move || !show_end() data-testid="tab-start">"Start"</a>
-            <a href=format!("{base}?tab=end") class:active=show_end data-testid="tab-end">"End"</a>
-        </nav>
-        {records}
+    }
+}
+
+#[component]
+fn AttributionsTab(extras: InsightExtras) -> impl IntoView {
+    let titles = |attribute: &str| match attribute {
+        "userIdentityArn" => "Top user identities",
+        "userAgent" => "Top user agents",
+        "errorCode" => "Top error codes",
+        _ => "Top values",
+    };
+    view! {
+        <section class="attributions" data-testid="attributions">
+            {extras.attributions.into_iter().map(|a| {
+                let total: f64 = a.values.iter().map(|(_, insight, _)| insight).sum();
+                view! {
+                    <h3>{titles(&a.attribute)}</h3>
+                    <table class="insights" data-testid=format!("attribution-{}", a.attribute)>
+                        <thead><tr><th>"Value"</th><th class="num">"Insight average"</th><th class="num">"Baseline average"</th><th class="num">"Share"</th></tr></thead>
+                        <tbody>
+                            {a.values.into_iter().map(|(value, insight, baseline)| {
+                                let share = if total > 0.0 { format!("{:.0}%", insight / total * 100.0) } else { "–".into() };
+                                view! { <tr><td class="wrap">{value}</td><td class="num">{format::average(insight)}</td><td class="num">{format::average(baseline)}</td><td class="num">{share}</td></tr> }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }
+            }).collect_view()}
+        </section>
+    }
+}
+
+#[component]
+fn EventsTab(view_state: Memo<View>) -> impl IntoView {
+    let events = Resource::new(
+        move || { let v = view_state.get(); (v.id, v.only, v.before) },
+        |(id, only, before)| insight_events(id, only, before),
+    );
+    let v = view_state.get_untracked();
+    let toggle = v.href(|n| { n.only = !n.only; n.before = String::new(); });
+    view! {
+        <p class="tab-bar">
+            "The API's events from a minute before the insight to a minute after it. "
+            <a href=toggle data-testid="only-matching">{if v.only { "Show all events of this API" } else { "Show only events matching the insight" }}</a>
+        </p>
+        <Transition fallback=|| view! { <p>"Loading events…"</p> }>
+            {move || Suspend::new(async move {
+                match events.await {
+                    Ok(page) => {
+                        let next = page.next.clone().map(|before| view_state.get_untracked().href(|n| n.before = before));
+                        view! { <EventPageView page next/> }.into_any()
+                    }
+                    Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn EventPageView(page: EventsPage, next: Option<String>) -> impl IntoView {
+    view! {
+        <EventList rows=page.rows/>
+        {next.map(|href| view! { <p class="pager"><a href=href data-testid="events-next">"Older events →"</a></p> })}
+    }
+}
+
+#[component]
+fn RecordsTab(detail: InsightDetail) -> impl IntoView {
+    view! {
+        <h3>"Start"</h3>
+        <JsonBlock json=detail.start_record.clone() test_id="start-record"/>
+        <h3>"End"</h3>
+        {match detail.end_record.clone() {
+            Some(json) => view! { <JsonBlock json test_id="end-record"/> }.into_any(),
+            None => view! {
+                <p class="empty" data-testid="end-record">
+                    "The insight is still going on: its End record is written when the rate returns to its baseline."
+                </p>
+            }.into_any(),
+        }}
     }
 }

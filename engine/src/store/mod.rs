@@ -117,6 +117,8 @@ pub struct EventQuery {
     pub error_code: Option<String>,
     /// Leave out data events (CloudTrail's event history holds management events only).
     pub management_only: bool,
+    /// Only write calls (what the call-rate insight counts).
+    pub writes_only: bool,
     /// Inclusive bounds on eventTime, in milliseconds.
     pub from_ms: Option<i64>,
     pub to_ms: Option<i64>,

@@ -370,7 +370,7 @@ impl Store for SqliteStore {
              WHERE {lookup} AND (? IS NULL OR trail = ?)
                AND (? IS NULL OR event_source = ?) AND (? IS NULL OR event_name = ?)
                AND (? IS NULL OR account = ?) AND (? IS NULL OR aws_region = ?)
-               AND (? IS NULL OR error_code = ?) AND (? = 0 OR is_management = 1)
+               AND (? IS NULL OR error_code = ?) AND (? = 0 OR is_management = 1) AND (? = 0 OR is_write = 1)
                AND (? IS NULL OR event_time_ms >= ?) AND (? IS NULL OR event_time_ms <= ?)
                AND (? IS NULL OR event_time_ms < ? OR (event_time_ms = ? AND id < ?))
              ORDER BY event_time_ms DESC, id DESC LIMIT ?"
@@ -382,7 +382,7 @@ impl Store for SqliteStore {
         for text in [&q.trail, &q.event_source, &q.event_name, &q.account, &q.region, &q.error_code] {
             query = query.bind(text).bind(text);
         }
-        query = query.bind(q.management_only);
+        query = query.bind(q.management_only).bind(q.writes_only);
         for ms in [q.from_ms, q.to_ms] {
             query = query.bind(ms).bind(ms);
         }

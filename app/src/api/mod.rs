@@ -1,15 +1,22 @@
-//! Server functions: what pages ask of the server.
+//! Server functions: what pages ask of the server, grouped by what they serve
+//! ([`insights`], [`events`], [`home`], [`settings`]).
 //!
 //! Their bodies run only on the server, where [`AppState`] (provided by the server binary)
 //! gives them the store. Errors cross the wire as [`AppError`]: internal failures are
-//! logged on the server and shown to the browser only as "internal error".
+//! logged on the server and shown to the browser only as "internal error"; mistakes a user
+//! can fix come back as [`AppError::Invalid`] with what to do.
+
+pub mod events;
+pub mod home;
+pub mod insights;
+pub mod settings;
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{InsightDetail, InsightRow};
+use crate::model::{EventRow, EventsPage, InsightRow, TrailView};
 
 /// Errors a page can meet.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,6 +25,8 @@ pub enum AppError {
     Internal,
     /// The request itself failed (network, encoding).
     Transport(String),
+    /// The user asked for something that cannot be done; the message says why.
+    Invalid(String),
 }
 
 impl std::fmt::Display for AppError {
@@ -25,6 +34,7 @@ impl std::fmt::Display for AppError {
         match self {
             AppError::Internal => f.write_str("internal error (see the server log)"),
             AppError::Transport(e) => write!(f, "request failed: {e}"),
+            AppError::Invalid(why) => f.write_str(why),
         }
     }
 }
@@ -42,8 +52,9 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 pub use server::AppState;
 
+/// Helpers every server function shares (server only).
 #[cfg(feature = "ssr")]
-mod server {
+pub mod server {
     use std::sync::Arc;
 
     use engine::store::StoredInsight;
@@ -94,34 +105,65 @@ mod server {
         let id = value["eventID"].as_str().unwrap_or_default().to_owned();
         (serde_json::to_string_pretty(&value).unwrap_or_else(|_| record.to_owned()), id)
     }
+
+    pub fn now_ms() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or_default()
+    }
+
+    pub fn event_row(e: &engine::store::StoredEvent) -> EventRow {
+        let r = &e.record;
+        EventRow {
+            event_id: r.event_id.clone(),
+            trail: e.trail.clone(),
+            event_time: engine::time::format_millis(r.event_time_ms),
+            event_name: r.event_name.clone(),
+            event_source: r.event_source.clone(),
+            user: r.user_name.clone().or_else(|| r.user_arn.clone()).unwrap_or_default(),
+            error_code: r.error_code.clone(),
+            read_only: !r.is_write,
+            resources: r.resources.iter().map(|(_, name)| name.clone()).collect(),
+            json: pretty(&r.raw).0,
+        }
+    }
+
+    /// `?before=` positions: `<time ms>_<row>`.
+    pub fn encode_cursor(c: engine::store::EventCursor) -> String {
+        format!("{}_{}", c.time_ms, c.row)
+    }
+
+    pub fn decode_cursor(text: &str) -> Option<engine::store::EventCursor> {
+        let (time, row) = text.split_once('_')?;
+        Some(engine::store::EventCursor { time_ms: time.parse().ok()?, row: row.parse().ok()? })
+    }
+
+    /// Lists one page of events (one more is fetched to know whether a next page exists).
+    pub async fn events_page(
+        store: &dyn engine::Store,
+        mut query: engine::store::EventQuery,
+        page_size: u32,
+    ) -> Result<EventsPage, AppError> {
+        query.limit = page_size + 1;
+        let mut found = store.list_events(&query).await.map_err(internal)?;
+        let more = found.len() > page_size as usize;
+        found.truncate(page_size as usize);
+        Ok(EventsPage {
+            next: if more { found.last().map(|e| encode_cursor(e.cursor)) } else { None },
+            rows: found.iter().map(event_row).collect(),
+        })
+    }
+
+    pub fn trail_view(t: &engine::store::Trail) -> TrailView {
+        use engine::store::InsightType;
+        TrailView {
+            name: t.name.clone(),
+            call_rate: t.insight_types.contains(&InsightType::ApiCallRate),
+            error_rate: t.insight_types.contains(&InsightType::ApiErrorRate),
+            sensitivity: t.sensitivity.as_str().to_owned(),
+            last_event_time: t.last_event_ms.map(engine::time::format_millis),
+        }
+    }
 }
 
-/// All insights, newest first.
-#[server]
-pub async fn list_insights() -> Result<Vec<InsightRow>, AppError> {
-    let state = server::state()?;
-    let insights = state
-        .store
-        .list_insights(&engine::store::InsightFilter::default())
-        .await
-        .map_err(server::internal)?;
-    Ok(insights.iter().map(server::row).collect())
-}
-
-/// One insight by its sharedEventID; `None` when there is no such insight.
-#[server]
-pub async fn get_insight(id: String) -> Result<Option<InsightDetail>, AppError> {
-    let state = server::state()?;
-    let Some(i) = state.store.get_insight(&id).await.map_err(server::internal)? else {
-        return Ok(None);
-    };
-    let (start_record, start_event_id) = server::pretty(&i.start_record);
-    let end = i.end_record.as_deref().map(server::pretty);
-    Ok(Some(InsightDetail {
-        row: server::row(&i),
-        start_event_id,
-        end_event_id: end.as_ref().map(|(_, id)| id.clone()),
-        start_record,
-        end_record: end.map(|(json, _)| json),
-    }))
-}

@@ -1,0 +1,272 @@
+//! Server functions for the insights list and the insight page.
+
+use leptos::prelude::*;
+
+use super::AppError;
+use crate::model::{EventsPage, InsightDetail, InsightExtras, InsightsPage};
+use crate::query::InsightsQuery;
+
+pub const PAGE_SIZE: u32 = 25;
+
+/// Graph spans a person can pick, and their length in minutes.
+pub const SPANS: [(&str, i64); 5] = [("3h", 180), ("12h", 720), ("1d", 1440), ("3d", 4320), ("1w", 10080)];
+
+/// The console's default span for an insight of this many minutes.
+pub fn default_span(duration_minutes: i64) -> &'static str {
+    match duration_minutes {
+        d if d < 240 => "3h",
+        d if d < 720 => "12h",
+        d if d < 1440 => "1d",
+        d if d < 4320 => "3d",
+        _ => "1w",
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub mod server {
+    //! The store side of the insight pages, also used by the server's downloads.
+
+    use engine::store::{InsightFilter, InsightType, StoredInsight};
+
+    use super::*;
+    use crate::api::server::internal;
+
+    /// The engine filter for a list query, given "now" for relative time ranges.
+    pub fn filter_for(q: &InsightsQuery, now_ms: i64) -> InsightFilter {
+        let text = (!q.q.is_empty()).then(|| q.q.clone());
+        let (from, to) = q.time_range(now_ms);
+        InsightFilter {
+            trail: (!q.trail.is_empty()).then(|| q.trail.clone()),
+            insight_type: InsightType::parse(&q.insight_type),
+            event_name: if q.attr == "name" { text.clone() } else { None },
+            event_source: if q.attr == "source" { text.clone() } else { None },
+            event_id: if q.attr == "id" { text.clone() } else { None },
+            from: from.map(engine::time::minute_of_millis),
+            // An insight starting in the range's last minute is inside it.
+            to: to.map(|ms| engine::time::minute_of_millis(ms) + 1),
+            limit: None,
+            offset: 0,
+        }
+    }
+
+    /// Without an attribute, the text matches event name, source, error code or ID, loosely.
+    pub fn loose_match(i: &StoredInsight, text: &str) -> bool {
+        let text = text.to_lowercase();
+        [Some(&i.key.event_name), Some(&i.key.event_source), i.key.error_code.as_ref(), Some(&i.shared_event_id)]
+            .into_iter()
+            .flatten()
+            .any(|field| field.to_lowercase().contains(&text))
+    }
+
+    /// Every insight matching the list query, newest first.
+    pub async fn matching(store: &dyn engine::Store, q: &InsightsQuery, now_ms: i64) -> Result<Vec<StoredInsight>, AppError> {
+        let all = store.list_insights(&filter_for(q, now_ms)).await.map_err(internal)?;
+        Ok(if q.attr.is_empty() && !q.q.is_empty() { all.into_iter().filter(|i| loose_match(i, &q.q)).collect() } else { all })
+    }
+
+    /// The CSV download: the list's columns, one row per insight.
+    pub fn to_csv(insights: &[StoredInsight]) -> String {
+        let mut out = String::from("shared_event_id,trail,insight_type,event_source,event_name,error_code,account,region,start_time,end_time,duration_minutes,baseline_average,insight_average\n");
+        for i in insights {
+            let row = crate::api::server::row(i);
+            let fields = [
+                row.id, row.trail, row.insight_type, row.event_source, row.event_name,
+                row.error_code.unwrap_or_default(), row.account, row.region, row.start_time,
+                row.end_time.unwrap_or_default(),
+                row.duration_minutes.map(|d| d.to_string()).unwrap_or_default(),
+                row.baseline_average.to_string(), row.insight_average.to_string(),
+            ];
+            let escaped: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+            out.push_str(&escaped.join(","));
+            out.push('\n');
+        }
+        out
+    }
+
+    fn csv_field(f: &str) -> String {
+        if f.contains([',', '"', '\n']) { format!("\"{}\"", f.replace('"', "\"\"")) } else { f.to_owned() }
+    }
+
+    /// The JSON download: `{"Records":[...]}` of the Start and End records, as AWS delivers them.
+    pub fn to_records_json(insights: &[StoredInsight]) -> String {
+        let records: Vec<&str> = insights
+            .iter()
+            .flat_map(|i| std::iter::once(i.start_record.as_str()).chain(i.end_record.as_deref()))
+            .collect();
+        format!("{{\"Records\":[{}]}}", records.join(","))
+    }
+}
+
+/// One page of the insights matching the list's filters.
+#[server]
+pub async fn list_insights(query: InsightsQuery) -> Result<InsightsPage, AppError> {
+    let state = crate::api::server::state()?;
+    let now = crate::api::server::now_ms();
+    let all = server::matching(state.store.as_ref(), &query, now).await?;
+    let trails = state.store.list_trails().await.map_err(crate::api::server::internal)?;
+    let start = ((query.page.max(1) - 1) * PAGE_SIZE) as usize;
+    Ok(InsightsPage {
+        rows: all.iter().skip(start).take(PAGE_SIZE as usize).map(crate::api::server::row).collect(),
+        total: all.len() as u64,
+        page: query.page.max(1),
+        page_size: PAGE_SIZE,
+        trails: trails.into_iter().map(|t| t.name).collect(),
+    })
+}
+
+/// One insight by its sharedEventID; `None` when there is no such insight.
+#[server]
+pub async fn get_insight(id: String) -> Result<Option<InsightDetail>, AppError> {
+    use crate::api::server::{internal, pretty, row, state};
+    let state = state()?;
+    let Some(i) = state.store.get_insight(&id).await.map_err(internal)? else {
+        return Ok(None);
+    };
+    let (start_record, start_event_id) = pretty(&i.start_record);
+    let end = i.end_record.as_deref().map(pretty);
+    Ok(Some(InsightDetail {
+        row: row(&i),
+        start_event_id,
+        end_event_id: end.as_ref().map(|(_, id)| id.clone()),
+        start_record,
+        end_record: end.map(|(json, _)| json),
+    }))
+}
+
+/// The graph, attributions and related insights of one insight.
+#[server]
+pub async fn get_insight_extras(id: String, span: String) -> Result<Option<InsightExtras>, AppError> {
+    use engine::store::{InsightFilter, InsightType, SeriesQuery};
+
+    use crate::api::server::{internal, row, state};
+    use crate::model::AttributionView;
+
+    let state = state()?;
+    let store = state.store.as_ref();
+    let Some(i) = store.get_insight(&id).await.map_err(internal)? else {
+        return Ok(None);
+    };
+    let last_minute = engine::time::minute_of_millis(crate::api::server::now_ms());
+    let end = i.end_minute.unwrap_or(last_minute.max(i.start_minute + 1));
+    let span = SPANS
+        .iter()
+        .find(|(key, _)| *key == span)
+        .map(|(key, _)| *key)
+        .unwrap_or_else(|| default_span(end - i.start_minute));
+    let span_minutes = SPANS.iter().find(|(key, _)| *key == span).map(|(_, m)| *m).unwrap_or(180);
+    let from = i.start_minute - (span_minutes - (end - i.start_minute)).max(0) / 2;
+    let to = from + span_minutes.max(end - i.start_minute + 2);
+
+    let series = |counted: Option<InsightType>, error_code: Option<String>| SeriesQuery {
+        trail: Some(i.trail.clone()),
+        account: Some(i.key.account.clone()),
+        region: Some(i.key.region.clone()),
+        event_source: i.key.event_source.clone(),
+        event_name: i.key.event_name.clone(),
+        error_code,
+        counted,
+        from,
+        to,
+    };
+    let (calls, errors) = match i.insight_type {
+        InsightType::ApiCallRate => (store.series_counts(&series(Some(InsightType::ApiCallRate), None)).await.map_err(internal)?, None),
+        InsightType::ApiErrorRate => (
+            store.series_counts(&series(None, None)).await.map_err(internal)?,
+            Some(store.series_counts(&series(Some(InsightType::ApiErrorRate), i.key.error_code.clone())).await.map_err(internal)?),
+        ),
+    };
+    let same_api = InsightFilter {
+        trail: Some(i.trail.clone()),
+        insight_type: Some(i.insight_type),
+        event_name: Some(i.key.event_name.clone()),
+        event_source: Some(i.key.event_source.clone()),
+        ..Default::default()
+    };
+    let related: Vec<_> = store
+        .list_insights(&same_api)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .filter(|o| o.key == i.key)
+        .collect();
+    let bands = related
+        .iter()
+        .map(|o| (o.start_minute, o.end_minute.unwrap_or(last_minute + 1)))
+        .filter(|(s, e)| *e > from && *s < to)
+        .collect();
+    let graph_svg = crate::graph::render(&crate::graph::GraphInput {
+        from,
+        to,
+        calls,
+        errors,
+        error_code: i.key.error_code.clone(),
+        baseline: i.baseline_average,
+        bands,
+    });
+
+    // Attributions come from the End record when there is one (the whole insight), else Start.
+    let record: serde_json::Value = serde_json::from_str(i.end_record.as_deref().unwrap_or(&i.start_record)).unwrap_or_default();
+    let attributions = record["insightDetails"]["insightContext"]["attributions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|a| {
+            let baseline = |value: &str| {
+                a["baseline"].as_array().and_then(|b| b.iter().find(|v| v["value"] == value)).and_then(|v| v["average"].as_f64()).unwrap_or(0.0)
+            };
+            AttributionView {
+                attribute: a["attribute"].as_str().unwrap_or_default().to_owned(),
+                values: a["insight"]
+                    .as_array()
+                    .map(|values| {
+                        values
+                            .iter()
+                            .map(|v| {
+                                let value = v["value"].as_str().unwrap_or_default().to_owned();
+                                let base = baseline(&value);
+                                (value, v["average"].as_f64().unwrap_or(0.0), base)
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    Ok(Some(InsightExtras {
+        graph_svg,
+        span: span.to_owned(),
+        attributions,
+        others: related.iter().filter(|o| o.shared_event_id != i.shared_event_id).map(row).collect(),
+    }))
+}
+
+/// The CloudTrail Events tab: the API's events from a minute before the insight to a minute
+/// after it, newest first; `only_matching` keeps what the insight counts (its error code, or
+/// write calls).
+#[server]
+pub async fn insight_events(id: String, only_matching: bool, before: String) -> Result<EventsPage, AppError> {
+    use engine::store::{EventQuery, InsightType};
+
+    use crate::api::server::{decode_cursor, events_page, internal, state};
+    let state = state()?;
+    let Some(i) = state.store.get_insight(&id).await.map_err(internal)? else {
+        return Ok(EventsPage { rows: vec![], next: None });
+    };
+    let end = i.end_minute.unwrap_or(engine::time::minute_of_millis(crate::api::server::now_ms()));
+    let query = EventQuery {
+        trail: Some(i.trail.clone()),
+        event_source: Some(i.key.event_source.clone()),
+        event_name: Some(i.key.event_name.clone()),
+        account: Some(i.key.account.clone()),
+        region: Some(i.key.region.clone()),
+        error_code: if only_matching { i.key.error_code.clone() } else { None },
+        management_only: true,
+        writes_only: only_matching && i.insight_type == InsightType::ApiCallRate,
+        from_ms: Some(engine::time::millis_of_minute(i.start_minute - 1)),
+        to_ms: Some(engine::time::millis_of_minute(end + 1)),
+        before: decode_cursor(&before),
+        ..Default::default()
+    };
+    events_page(state.store.as_ref(), query, 20).await
+}

@@ -1,0 +1,79 @@
+//! Server functions for the settings page: trails and their insight settings. These are the
+//! same stored settings the AWS API's PutInsightSelectors edits; detection reads them on its
+//! next pass.
+
+use leptos::prelude::*;
+
+use super::AppError;
+use crate::model::TrailView;
+
+#[server]
+pub async fn list_trails() -> Result<Vec<TrailView>, AppError> {
+    use crate::api::server::{internal, state, trail_view};
+    let trails = state()?.store.list_trails().await.map_err(internal)?;
+    Ok(trails.iter().map(trail_view).collect())
+}
+
+/// Turns store errors a person can fix into messages; logs the rest.
+#[cfg(feature = "ssr")]
+fn explain(e: engine::StoreError) -> AppError {
+    match e {
+        engine::StoreError::TrailExists(name) => AppError::Invalid(format!("A trail named {name:?} already exists: choose another name.")),
+        engine::StoreError::NoSuchTrail(name) => AppError::Invalid(format!("There is no trail named {name:?} (was it renamed or deleted?).")),
+        other => crate::api::server::internal(other),
+    }
+}
+
+fn checked_name(name: &str) -> Result<String, AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 128 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+        return Err(AppError::Invalid(format!(
+            "{name:?} is not a valid trail name: use 1 to 128 letters, digits, periods, underscores or dashes."
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+#[server]
+pub async fn create_trail(name: String) -> Result<(), AppError> {
+    let name = checked_name(&name)?;
+    crate::api::server::state()?.store.create_trail(&name, None).await.map_err(explain)?;
+    Ok(())
+}
+
+#[server]
+pub async fn rename_trail(name: String, new_name: String) -> Result<(), AppError> {
+    let new_name = checked_name(&new_name)?;
+    crate::api::server::state()?.store.rename_trail(&name, &new_name).await.map_err(explain)
+}
+
+#[server]
+pub async fn delete_trail(name: String) -> Result<(), AppError> {
+    crate::api::server::state()?.store.delete_trail(&name).await.map_err(explain)
+}
+
+/// Saves a trail's insight selectors and sensitivity. Checkboxes send a value only when
+/// checked, hence the options.
+#[server]
+pub async fn save_trail_settings(
+    name: String,
+    call_rate: Option<String>,
+    error_rate: Option<String>,
+    sensitivity: String,
+) -> Result<(), AppError> {
+    use engine::detect::Sensitivity;
+    use engine::store::InsightType;
+
+    let store = crate::api::server::state()?.store;
+    let mut types = Vec::new();
+    if call_rate.is_some() {
+        types.push(InsightType::ApiCallRate);
+    }
+    if error_rate.is_some() {
+        types.push(InsightType::ApiErrorRate);
+    }
+    let sensitivity = Sensitivity::parse(&sensitivity)
+        .ok_or_else(|| AppError::Invalid(format!("{sensitivity:?} is not a sensitivity: use low, medium or high.")))?;
+    store.set_insight_types(&name, &types).await.map_err(explain)?;
+    store.set_sensitivity(&name, sensitivity).await.map_err(explain)
+}

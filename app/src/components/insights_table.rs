@@ -1,0 +1,54 @@
+//! The insights table, with the console's columns: used by Home, the list and the insight
+//! page's "other insights".
+
+use leptos::prelude::*;
+
+use crate::format;
+use crate::model::InsightRow;
+
+#[component]
+pub fn InsightsTable(rows: Vec<InsightRow>, #[prop(optional)] compact: bool) -> impl IntoView {
+    view! {
+        <table class="insights">
+            <thead>
+                <tr>
+                    <th>"Event name"</th>
+                    <th>"Insight type"</th>
+                    <th>"Event source"</th>
+                    {(!compact).then(|| view! { <th>"Trail"</th> })}
+                    <th>"Start time"</th>
+                    <th>"Duration"</th>
+                    <th class="num">"Baseline average"</th>
+                    <th class="num">"Insight average"</th>
+                    <th class="num">"Rate change"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows.into_iter().map(|row| view! { <InsightRowView row compact/> }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn InsightRowView(row: InsightRow, compact: bool) -> impl IntoView {
+    let change = format::rate_change(row.baseline_average, row.insight_average);
+    let direction = if row.insight_average >= row.baseline_average { "up" } else { "down" };
+    let kind = match &row.error_code {
+        Some(code) => format!("{} ({code})", row.insight_type),
+        None => row.insight_type.clone(),
+    };
+    view! {
+        <tr data-testid="insight-row">
+            <td><a href=format!("/insights/{}", row.id)>{row.event_name.clone()}</a></td>
+            <td>{kind}</td>
+            <td>{row.event_source.clone()}</td>
+            {(!compact).then(|| view! { <td>{row.trail.clone()}</td> })}
+            <td>{format::time(&row.start_time)}</td>
+            <td>{format::duration(row.duration_minutes)}</td>
+            <td class="num">{format::average(row.baseline_average)}</td>
+            <td class="num">{format::average(row.insight_average)}</td>
+            <td class=format!("num change {direction}")>{change}</td>
+        </tr>
+    }
+}

@@ -1,0 +1,119 @@
+//! `/events`: the event history (every stored event, newest first, filtered by one lookup
+//! attribute and a time range) and `/events/<eventID>`: one event's JSON.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::events::{get_event, list_events, ATTRIBUTES};
+use crate::components::{Frame, JsonBlock};
+use crate::format;
+use crate::model::EventRow;
+use crate::pages::{set_not_found_status, NotFound};
+use crate::query::url;
+
+/// A list of events; each row expands to its full JSON (a `<details>`: no script needed).
+#[component]
+pub fn EventList(rows: Vec<EventRow>) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p class="empty" data-testid="event-count">"No events."</p> }.into_any();
+    }
+    let count = format!("{} events shown", rows.len());
+    view! {
+        <p class="count" data-testid="event-count">{count}</p>
+        <div class="event-list">
+            {rows.into_iter().map(|e| view! {
+                <details class="event" data-testid="event-row">
+                    <summary>
+                        <span class="time">{format::time(&e.event_time)}</span>
+                        <a href=format!("/events/{}", e.event_id) class="name">{e.event_name.clone()}</a>
+                        <span class="source">{e.event_source.clone()}</span>
+                        <span class="user">{e.user.clone()}</span>
+                        {e.error_code.clone().map(|c| view! { <span class="error-code">{c}</span> })}
+                    </summary>
+                    <pre class="json"><code>{e.json.clone()}</code></pre>
+                </details>
+            }).collect_view()}
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn EventsPage() -> impl IntoView {
+    let query = use_query_map();
+    let state = Memo::new(move |_| {
+        let q = query.read();
+        let get = |k: &str| q.get(k).unwrap_or_default();
+        (get("attr"), get("value"), get("from"), get("to"), get("before"))
+    });
+    let events = Resource::new(move || state.get(), |(a, v, f, t, b)| list_events(a, v, f, t, b));
+    let (attr, value, from, to, _) = state.get_untracked();
+    view! {
+        <Frame>
+            <Title text="Event history"/>
+            <h1>"Event history"</h1>
+            <form method="get" action="/events" class="filters">
+                <select name="attr" aria-label="Lookup attribute" data-testid="event-attr">
+                    {ATTRIBUTES.iter().map(|a| view! { <option value=*a selected=attr == *a>{*a}</option> }).collect_view()}
+                </select>
+                <input type="search" name="value" value=value placeholder="Value" aria-label="Value" data-testid="event-value"/>
+                <label class="range">"From " <input type="datetime-local" name="from" value=from/></label>
+                <label class="range">"To " <input type="datetime-local" name="to" value=to/></label>
+                <button type="submit" data-testid="event-apply">"Apply"</button>
+            </form>
+            <Transition fallback=|| view! { <p>"Loading events…"</p> }>
+                {move || Suspend::new(async move {
+                    match events.await {
+                        Ok(page) => {
+                            let (attr, value, from, to, _) = state.get_untracked();
+                            let next = page.next.clone().map(|before| url("/events", &[("attr", attr), ("value", value), ("from", from), ("to", to), ("before", before)]));
+                            view! {
+                                <EventList rows=page.rows/>
+                                {next.map(|href| view! { <p class="pager"><a href=href data-testid="events-next">"Older events →"</a></p> })}
+                            }.into_any()
+                        }
+                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </Frame>
+    }
+}
+
+#[component]
+pub fn EventPage() -> impl IntoView {
+    let params = use_params_map();
+    let event = Resource::new(move || params.read().get("id").unwrap_or_default(), get_event);
+    view! {
+        <Frame>
+            <Suspense fallback=|| view! { <p>"Loading event…"</p> }>
+                {move || Suspend::new(async move {
+                    match event.await {
+                        Ok(Some(e)) => view! {
+                            <Title text=e.event_name.clone()/>
+                            <p class="crumbs"><a href="/events">"Event history"</a> " / " {e.event_id.clone()}</p>
+                            <h1>{e.event_name.clone()}</h1>
+                            <dl class="facts" data-testid="event-facts">
+                                <dt>"Event time"</dt><dd>{format::time(&e.event_time)}</dd>
+                                <dt>"Event source"</dt><dd>{e.event_source.clone()}</dd>
+                                <dt>"User"</dt><dd>{e.user.clone()}</dd>
+                                <dt>"Read only"</dt><dd>{e.read_only.to_string()}</dd>
+                                <dt>"Error code"</dt><dd>{e.error_code.clone().unwrap_or_else(|| "–".into())}</dd>
+                                <dt>"Trail"</dt><dd>{e.trail.clone()}</dd>
+                                <dt>"Resources"</dt><dd>{if e.resources.is_empty() { "–".to_owned() } else { e.resources.join(", ") }}</dd>
+                            </dl>
+                            <h2>"Event record"</h2>
+                            <JsonBlock json=e.json.clone() test_id="event-json"/>
+                        }.into_any(),
+                        Ok(None) => {
+                            set_not_found_status();
+                            view! { <Title text="Not found"/> <NotFound what="event"/> }.into_any()
+                        }
+                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Frame>
+    }
+}

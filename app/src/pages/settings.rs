@@ -1,0 +1,95 @@
+//! `/settings`: trails (create, rename, delete with confirmation) and each trail's insight
+//! selectors and sensitivity. Forms are server-function forms: they work without
+//! JavaScript (a normal POST) and without a reload with it. Changes take effect on the next
+//! detection pass and show on Home.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::settings::{list_trails, CreateTrail, DeleteTrail, RenameTrail, SaveTrailSettings};
+use crate::components::Frame;
+use crate::model::TrailView;
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let create = ServerAction::<CreateTrail>::new();
+    let rename = ServerAction::<RenameTrail>::new();
+    let delete = ServerAction::<DeleteTrail>::new();
+    let save = ServerAction::<SaveTrailSettings>::new();
+    let trails = Resource::new(
+        move || (create.version().get(), rename.version().get(), delete.version().get(), save.version().get()),
+        |_| list_trails(),
+    );
+    let error = move || {
+        [create.value().get().and_then(Result::err), rename.value().get().and_then(Result::err),
+         delete.value().get().and_then(Result::err), save.value().get().and_then(Result::err)]
+            .into_iter()
+            .flatten()
+            .next()
+            .map(|e| view! { <p class="error" role="alert" data-testid="settings-error">{e.to_string()}</p> })
+    };
+    view! {
+        <Frame>
+            <Title text="Settings"/>
+            <h1>"Settings"</h1>
+            {error}
+            <h2>"New trail"</h2>
+            <ActionForm action=create attr:class="inline-form">
+                <input type="text" name="name" placeholder="trail name" aria-label="New trail name" required data-testid="new-trail-name"/>
+                <button type="submit" data-testid="create-trail">"Create trail"</button>
+            </ActionForm>
+            <h2>"Trails"</h2>
+            <Transition fallback=|| view! { <p>"Loading trails…"</p> }>
+                {move || Suspend::new(async move {
+                    match trails.await {
+                        Ok(list) if list.is_empty() => view! { <p class="empty">"No trails yet."</p> }.into_any(),
+                        Ok(list) => list.into_iter().map(|t| view! { <TrailSettings t save rename delete/> }).collect_view().into_any(),
+                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </Frame>
+    }
+}
+
+#[component]
+fn TrailSettings(
+    t: TrailView,
+    save: ServerAction<SaveTrailSettings>,
+    rename: ServerAction<RenameTrail>,
+    delete: ServerAction<DeleteTrail>,
+) -> impl IntoView {
+    let name = t.name.clone();
+    let (save_name, rename_name, delete_name) = (name.clone(), name.clone(), name.clone());
+    let question = format!("Delete {name} with all its events and insights? This cannot be undone.");
+    let confirm = format!("Delete {name}");
+    view! {
+        <section class="trail-card" data-testid=format!("trail-{}", t.name)>
+            <h3>{t.name.clone()}</h3>
+            <ActionForm action=save attr:class="inline-form">
+                <input type="hidden" name="name" value=save_name/>
+                <label><input type="checkbox" name="call_rate" value="on" checked=t.call_rate data-testid="call-rate"/>" ApiCallRateInsight"</label>
+                <label><input type="checkbox" name="error_rate" value="on" checked=t.error_rate data-testid="error-rate"/>" ApiErrorRateInsight"</label>
+                <label>"Sensitivity "
+                    <select name="sensitivity" data-testid="sensitivity">
+                        {["low", "medium", "high"].into_iter().map(|s| view! { <option value=s selected=t.sensitivity == s>{s}</option> }).collect_view()}
+                    </select>
+                </label>
+                <button type="submit" data-testid="save-settings">"Save"</button>
+            </ActionForm>
+            <ActionForm action=rename attr:class="inline-form">
+                <input type="hidden" name="name" value=rename_name/>
+                <input type="text" name="new_name" placeholder="new name" aria-label="New name" required data-testid="rename-to"/>
+                <button type="submit" data-testid="rename-trail">"Rename"</button>
+            </ActionForm>
+            <details class="danger">
+                <summary data-testid="delete-open">"Delete this trail…"</summary>
+                <ActionForm action=delete attr:class="inline-form">
+                    <input type="hidden" name="name" value=delete_name/>
+                    <p>{question}</p>
+                    <button type="submit" class="danger" data-testid="delete-confirm">{confirm}</button>
+                </ActionForm>
+            </details>
+        </section>
+    }
+}
