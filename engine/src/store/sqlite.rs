@@ -9,6 +9,8 @@ use sqlx::{Row, SqlitePool};
 use super::*;
 use crate::detect::Sensitivity;
 
+mod upkeep;
+
 pub struct SqliteStore {
     pool: SqlitePool,
 }
@@ -572,5 +574,17 @@ impl Store for SqliteStore {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.as_ref().map(insight_from_row))
+    }
+
+    async fn apply_retention(&self, now_ms: i64, days: u32) -> Result<RetentionReport> {
+        self.retain(now_ms, days).await
+    }
+
+    async fn acquire_lease(&self, name: &str, holder: &str, now_ms: i64, ttl_ms: i64) -> Result<bool> {
+        self.lease(name, holder, now_ms, ttl_ms).await
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
+        self.unlease(name, holder).await
     }
 }
