@@ -68,17 +68,26 @@ impl Drop for TestDb {
     }
 }
 
-/// Defines each named test function (`async fn(Arc<dyn Store>)`) once per backend:
-/// `sqlite::NAME` and `postgres::NAME`.
+/// Defines each named test function once per backend, as `sqlite::NAME` and
+/// `postgres::NAME`. The functions take an `Arc<dyn Store>` on a fresh database, or with
+/// `db:` first, the `&TestDb` itself (for tests that start processes on its URL).
 #[macro_export]
 macro_rules! for_each_backend {
+    (db: $($name:ident),* $(,)?) => {
+        $crate::for_each_backend!(@each db; $($name),*);
+    };
     ($($name:ident),* $(,)?) => {
+        $crate::for_each_backend!(@each store; $($name),*);
+    };
+    (@call db $name:ident $db:ident) => { super::$name(&$db).await };
+    (@call store $name:ident $db:ident) => { super::$name($db.open().await).await };
+    (@each $takes:ident; $($name:ident),*) => {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let db = $crate::backends::TestDb::sqlite();
-                    super::$name(db.open().await).await;
+                    $crate::for_each_backend!(@call $takes $name db);
                 }
             )*
         }
@@ -88,7 +97,7 @@ macro_rules! for_each_backend {
                 #[cfg_attr(not(trailsight_postgres_tests), ignore = "Postgres skipped: set TRAILSIGHT_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1/test to run it")]
                 async fn $name() {
                     let db = $crate::backends::TestDb::postgres().await;
-                    super::$name(db.open().await).await;
+                    $crate::for_each_backend!(@call $takes $name db);
                 }
             )*
         }
