@@ -7,6 +7,7 @@
 
 mod lease;
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 use std::sync::Arc;

@@ -18,9 +18,10 @@ use std::str::FromStr;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 
+use super::rows::{insight_from_row, trail_from_row};
 use super::*;
 use crate::detect::Sensitivity;
 
@@ -59,24 +60,6 @@ const TRAIL_COLUMNS: &str = "name, call_rate_enabled, error_rate_enabled, sensit
     s3_bucket, created_ms,
     (SELECT MAX(event_time_ms) FROM events WHERE events.trail = trails.name) AS last_event_ms";
 
-fn trail_from_row(row: &PgRow) -> Trail {
-    let mut insight_types = Vec::new();
-    if row.get::<bool, _>("call_rate_enabled") {
-        insight_types.push(InsightType::ApiCallRate);
-    }
-    if row.get::<bool, _>("error_rate_enabled") {
-        insight_types.push(InsightType::ApiErrorRate);
-    }
-    Trail {
-        name: row.get("name"),
-        insight_types,
-        sensitivity: Sensitivity::parse(row.get("sensitivity")).unwrap_or_default(),
-        logging: row.get("logging"),
-        s3_bucket: row.get("s3_bucket"),
-        created_ms: row.get("created_ms"),
-        last_event_ms: row.get("last_event_ms"),
-    }
-}
 
 /// Adds the filter's conditions to a query that ends in `WHERE TRUE`.
 fn push_insight_conditions(qb: &mut QueryBuilder<'_, Postgres>, f: &InsightFilter) {
@@ -105,27 +88,6 @@ fn push_insight_conditions(qb: &mut QueryBuilder<'_, Postgres>, f: &InsightFilte
     }
 }
 
-fn insight_from_row(row: &PgRow) -> StoredInsight {
-    let kind: String = row.get("insight_type");
-    StoredInsight {
-        shared_event_id: row.get("shared_event_id"),
-        trail: row.get("trail"),
-        insight_type: InsightType::parse(&kind).unwrap_or(InsightType::ApiCallRate),
-        key: SeriesKey {
-            account: row.get("account"),
-            region: row.get("aws_region"),
-            event_source: row.get("event_source"),
-            event_name: row.get("event_name"),
-            error_code: row.get("error_code"),
-        },
-        start_minute: row.get("start_minute"),
-        end_minute: row.get("end_minute"),
-        baseline_average: row.get("baseline_average"),
-        insight_average: row.get("insight_average"),
-        start_record: row.get("start_record"),
-        end_record: row.get("end_record"),
-    }
-}
 
 #[async_trait]
 impl Store for PostgresStore {
@@ -341,19 +303,10 @@ impl Store for PostgresStore {
     }
 
     async fn acquire_lease(&self, name: &str, holder: &str, now_ms: i64, ttl_ms: i64) -> Result<bool> {
-        let taken = sqlx::query(lease::ACQUIRE)
-            .bind(name)
-            .bind(holder)
-            .bind(now_ms + ttl_ms)
-            .bind(now_ms)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        Ok(taken == 1)
+        lease::acquire(&self.pool, name, holder, now_ms, ttl_ms).await
     }
 
     async fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
-        sqlx::query(lease::RELEASE).bind(name).bind(holder).execute(&self.pool).await?;
-        Ok(())
+        lease::release(&self.pool, name, holder).await
     }
 }

@@ -36,37 +36,17 @@ fn resources_json(r: &Record) -> String {
     serde_json::Value::Array(list).to_string()
 }
 
+fn event_from_row(row: &PgRow) -> StoredEvent {
+    let resources = resources_from_json(row.get("resources"));
+    crate::store::rows::event_from_row(row, resources)
+}
+
 fn resources_from_json(text: &str) -> Vec<(String, String)> {
     let list: Vec<serde_json::Value> = serde_json::from_str(text).unwrap_or_default();
     let field = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
     list.iter().map(|v| (field(v, "type"), field(v, "name"))).collect()
 }
 
-fn event_from_row(row: &PgRow) -> StoredEvent {
-    StoredEvent {
-        cursor: EventCursor { time_ms: row.get("event_time_ms"), row: row.get("id") },
-        trail: row.get("trail"),
-        record: Record {
-            event_id: row.get("event_id"),
-            event_time_ms: row.get("event_time_ms"),
-            event_source: row.get("event_source"),
-            event_name: row.get("event_name"),
-            aws_region: row.get("aws_region"),
-            account: row.get("account"),
-            error_code: row.get("error_code"),
-            read_only: row.get("read_only"),
-            is_management: row.get("is_management"),
-            is_write: row.get("is_write"),
-            user_arn: row.get("user_arn"),
-            user_name: row.get("user_name"),
-            access_key_id: row.get("access_key_id"),
-            user_agent: row.get("user_agent"),
-            source_ip: row.get("source_ip"),
-            resources: resources_from_json(row.get("resources")),
-            raw: row.get("raw"),
-        },
-    }
-}
 
 impl PostgresStore {
     pub(super) async fn insert(&self, trail: &str, records: &[Record]) -> Result<u64> {

@@ -1,8 +1,8 @@
-//! SQLite upkeep: retention (deleting old events in bounded batches, so readers and
-//! ingest are never locked out for long) and the leases several servers share.
+//! SQLite retention: deleting old events in bounded batches, so readers and ingest are
+//! never locked out for long.
 
 use super::SqliteStore;
-use crate::store::{lease, retention_cutoff_ms, RetentionReport, Result};
+use crate::store::{retention_cutoff_ms, RetentionReport, Result};
 
 /// Rows deleted per transaction: large enough to be quick, small enough that a concurrent
 /// ingest waits at most a moment for the write lock.
@@ -35,22 +35,5 @@ impl SqliteStore {
                 .await?
                 .rows_affected();
         Ok(report)
-    }
-
-    pub(super) async fn lease(&self, name: &str, holder: &str, now_ms: i64, ttl_ms: i64) -> Result<bool> {
-        let taken = sqlx::query(lease::ACQUIRE)
-            .bind(name)
-            .bind(holder)
-            .bind(now_ms + ttl_ms)
-            .bind(now_ms)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        Ok(taken == 1)
-    }
-
-    pub(super) async fn unlease(&self, name: &str, holder: &str) -> Result<()> {
-        sqlx::query(lease::RELEASE).bind(name).bind(holder).execute(&self.pool).await?;
-        Ok(())
     }
 }
