@@ -6,7 +6,7 @@ use sqlx::{ColumnIndex, Decode, Row, Type};
 // Each function needs `T: Decode<'r, R::Database> + Type<R::Database>` for every column
 // type it reads; Rust does not carry such bounds through a trait, so they are spelled out.
 
-use super::{EventCursor, InsightType, SeriesKey, StoredEvent, StoredInsight, Trail};
+use super::{EventCursor, InsightType, SeriesCounts, SeriesKey, StoredEvent, StoredInsight, Trail};
 use crate::detect::Sensitivity;
 use crate::record::Record;
 
@@ -100,4 +100,31 @@ where
             raw: row.get("raw"),
         },
     }
+}
+
+/// Rows of (account, region, source, name, code, minute, count), ordered by series then
+/// minute, as the series they make up.
+pub(crate) fn series_from_rows<'r, R: Row>(rows: &'r [R]) -> Vec<SeriesCounts>
+where
+    usize: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let mut series: Vec<SeriesCounts> = Vec::new();
+    for row in rows {
+        let key = SeriesKey {
+            account: row.get(0),
+            region: row.get(1),
+            event_source: row.get(2),
+            event_name: row.get(3),
+            error_code: row.get(4),
+        };
+        let point = (row.get::<i64, _>(5), row.get::<i64, _>(6) as u32);
+        match series.last_mut() {
+            Some(last) if last.key == key => last.counts.push(point),
+            _ => series.push(SeriesCounts { key, counts: vec![point] }),
+        }
+    }
+    series
 }

@@ -381,22 +381,7 @@ impl Store for SqliteStore {
             counted_events(kind)
         );
         let rows = sqlx::query(&sql).bind(trail).fetch_all(&self.pool).await?;
-        let mut series: Vec<SeriesCounts> = Vec::new();
-        for row in rows {
-            let key = SeriesKey {
-                account: row.get(0),
-                region: row.get(1),
-                event_source: row.get(2),
-                event_name: row.get(3),
-                error_code: row.get(4),
-            };
-            let point = (row.get::<i64, _>(5), row.get::<i64, _>(6) as u32);
-            match series.last_mut() {
-                Some(last) if last.key == key => last.counts.push(point),
-                _ => series.push(SeriesCounts { key, counts: vec![point] }),
-            }
-        }
-        Ok(series)
+        Ok(super::rows::series_from_rows(&rows))
     }
 
     async fn top_values(
