@@ -21,6 +21,13 @@ build_site
 build_server
 
 step "Rust tests"
+# The storage tests also run against Postgres when one listens on this machine (as on the
+# project's machines and in CI); elsewhere cargo lists them as ignored, with the reason.
+if [ -z "${TRAILSIGHT_TEST_POSTGRES_URL:-}" ] && command -v pg_isready >/dev/null 2>&1 \
+   && pg_isready -q -h 127.0.0.1 -p 5432; then
+  export TRAILSIGHT_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:5432/test"
+fi
+echo "Postgres tests: ${TRAILSIGHT_TEST_POSTGRES_URL:-skipped (no server on 127.0.0.1:5432)}"
 # The frontend is excluded: it only exists for wasm32 (and would merge app's features).
 cargo test --workspace --exclude frontend
 

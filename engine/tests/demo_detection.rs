@@ -1,5 +1,10 @@
-//! The demo, end to end through a real SQLite file: the real attack is found, the harmless
-//! background is not, and running anything twice changes nothing.
+//! The demo, end to end through a real database (SQLite always, Postgres when
+//! `TRAILSIGHT_TEST_POSTGRES_URL` is set): the real attack is found, the harmless background
+//! is not, and running anything twice changes nothing.
+
+mod backends;
+
+use std::sync::Arc;
 
 use engine::demo::{self, DemoPlan};
 use engine::detect::{detect_trail, DetectorConfig};
@@ -8,11 +13,7 @@ use engine::time::millis_of_minute;
 
 const END_MS: i64 = 1_700_000_000_000;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn demo_history_yields_the_attack_insights_and_nothing_else() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let store = engine::open_store(&url).await.unwrap();
+async fn demo_history_yields_the_attack_insights_and_nothing_else(store: Arc<dyn engine::Store>) {
     let plan = DemoPlan::ending_at(42, END_MS);
     let first = demo::load(store.as_ref(), "demo", &plan).await.unwrap();
     assert!(first.records_stored > 50_000);
@@ -76,3 +77,5 @@ async fn demo_history_yields_the_attack_insights_and_nothing_else() {
     assert_eq!(rerun.insights_changed, 0);
     assert_eq!(store.list_insights(&InsightFilter::default()).await.unwrap(), insights);
 }
+
+for_each_backend!(demo_history_yields_the_attack_insights_and_nothing_else);

@@ -1,5 +1,8 @@
-//! The storage contract: what every `Store` implementation must do, written once. Each test
-//! runs against SQLite (a real file); a Postgres implementation runs the same functions.
+//! The storage contract: what every `Store` implementation must do, written once and run
+//! against each backend (`sqlite::NAME` always, `postgres::NAME` when
+//! `TRAILSIGHT_TEST_POSTGRES_URL` names a server; see `backends`).
+
+mod backends;
 
 use std::sync::Arc;
 
@@ -7,12 +10,6 @@ use engine::detect::Sensitivity;
 use engine::ingest::parse_document;
 use engine::store::*;
 use engine::Record;
-
-async fn sqlite() -> (Arc<dyn Store>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("contract.db").display());
-    (engine::open_store(&url).await.unwrap(), dir)
-}
 
 fn records(json: &str) -> Vec<Record> {
     parse_document(json.as_bytes()).unwrap().records
@@ -45,9 +42,7 @@ fn ids(events: &[StoredEvent]) -> Vec<&str> {
     events.iter().map(|e| e.record.event_id.as_str()).collect()
 }
 
-#[tokio::test]
-async fn trails_are_created_configured_renamed_and_deleted() {
-    let (store, _dir) = sqlite().await;
+async fn trails_are_created_configured_renamed_and_deleted(store: Arc<dyn Store>) {
     let t = store.create_trail("prod", Some("bucket")).await.unwrap();
     assert_eq!(t.insight_types, [InsightType::ApiCallRate, InsightType::ApiErrorRate]);
     assert_eq!((t.sensitivity, t.logging, t.s3_bucket.as_deref()), (Sensitivity::Medium, true, Some("bucket")));
@@ -73,9 +68,7 @@ async fn trails_are_created_configured_renamed_and_deleted() {
     assert!(store.get_event("e1").await.unwrap().is_empty(), "events go with their trail");
 }
 
-#[tokio::test]
-async fn the_same_event_id_is_stored_once_per_trail() {
-    let (store, _dir) = sqlite().await;
+async fn the_same_event_id_is_stored_once_per_trail(store: Arc<dyn Store>) {
     store.ensure_trail("a").await.unwrap();
     store.ensure_trail("b").await.unwrap();
     assert_eq!(store.insert_events("a", &sample()).await.unwrap(), 5);
@@ -86,9 +79,7 @@ async fn the_same_event_id_is_stored_once_per_trail() {
     assert_eq!(t.last_event_ms, Some(engine::time::parse_millis("2024-05-01T10:01:20Z").unwrap()));
 }
 
-#[tokio::test]
-async fn events_are_looked_up_by_every_attribute_newest_first() {
-    let (store, _dir) = sqlite().await;
+async fn events_are_looked_up_by_every_attribute_newest_first(store: Arc<dyn Store>) {
     store.ensure_trail("t").await.unwrap();
     store.insert_events("t", &sample()).await.unwrap();
     let lookup = |a: LookupAttribute, v: &str| EventQuery { lookup: Some((a, v.into())), limit: 50, ..Default::default() };
@@ -120,11 +111,22 @@ async fn events_are_looked_up_by_every_attribute_newest_first() {
     assert_eq!(ids(&store.list_events(&window).await.unwrap()), ["e4", "e3", "e2"]);
     let errors = EventQuery { event_name: Some("CreateUser".into()), error_code: Some("AccessDenied".into()), limit: 50, ..Default::default() };
     assert_eq!(ids(&store.list_events(&errors).await.unwrap()), ["e2"]);
+
+    // The event history leaves out data events; the call-rate view keeps only writes.
+    store
+        .insert_events("t", &records(r#"[{"eventID":"d1","eventTime":"2024-05-01T10:01:30Z","eventSource":"s3.amazonaws.com",
+            "eventName":"GetObject","eventCategory":"Data","readOnly":true}]"#))
+        .await
+        .unwrap();
+    let everything = EventQuery { limit: 50, ..Default::default() };
+    assert_eq!(ids(&store.list_events(&everything).await.unwrap())[0], "d1");
+    let history = EventQuery { management_only: true, limit: 50, ..Default::default() };
+    assert_eq!(ids(&store.list_events(&history).await.unwrap()), ["e5", "e4", "e3", "e2", "e1"]);
+    let writes = EventQuery { writes_only: true, limit: 50, ..Default::default() };
+    assert_eq!(ids(&store.list_events(&writes).await.unwrap()), ["e5", "e4", "e2", "e1"]);
 }
 
-#[tokio::test]
-async fn pages_stay_stable_while_newer_events_arrive() {
-    let (store, _dir) = sqlite().await;
+async fn pages_stay_stable_while_newer_events_arrive(store: Arc<dyn Store>) {
     store.ensure_trail("t").await.unwrap();
     store.insert_events("t", &sample()).await.unwrap();
     let page = |before| EventQuery { before, limit: 2, ..Default::default() };
@@ -141,9 +143,7 @@ async fn pages_stay_stable_while_newer_events_arrive() {
     assert_eq!(ids(&third), ["e1"]);
 }
 
-#[tokio::test]
-async fn series_counts_follow_what_each_insight_type_counts() {
-    let (store, _dir) = sqlite().await;
+async fn series_counts_follow_what_each_insight_type_counts(store: Arc<dyn Store>) {
     store.ensure_trail("t").await.unwrap();
     store.insert_events("t", &sample()).await.unwrap();
     let minute = engine::time::minute_of_millis(engine::time::parse_millis("2024-05-01T10:00:00Z").unwrap());
@@ -188,9 +188,7 @@ fn insight(id: &str, kind: InsightType, name: &str, start: i64, end: Option<i64>
     }
 }
 
-#[tokio::test]
-async fn insights_are_saved_once_ended_once_and_filtered() {
-    let (store, _dir) = sqlite().await;
+async fn insights_are_saved_once_ended_once_and_filtered(store: Arc<dyn Store>) {
     let ongoing = insight("i1", InsightType::ApiCallRate, "CreateUser", 100, None);
     assert!(store.save_insight(&ongoing).await.unwrap());
     assert!(!store.save_insight(&ongoing).await.unwrap(), "saving again changes nothing");
@@ -216,3 +214,74 @@ async fn insights_are_saved_once_ended_once_and_filtered() {
     assert_eq!(list(InsightFilter { limit: Some(1), offset: 1, ..Default::default() }).await, ["i2"]);
     assert_eq!(store.count_insights(&InsightFilter { limit: Some(1), ..Default::default() }).await.unwrap(), 3);
 }
+
+fn at(time: &str) -> i64 {
+    engine::time::parse_millis(time).unwrap()
+}
+
+async fn retention_drops_old_days_and_ended_insights(store: Arc<dyn Store>) {
+    store.ensure_trail("t").await.unwrap();
+    let event = |id: &str, time: &str| {
+        format!(r#"{{"eventID":"{id}","eventTime":"{time}","eventSource":"iam.amazonaws.com","eventName":"CreateUser","resources":[{{"type":"AWS::IAM::User","ARN":"u-{id}"}}]}}"#)
+    };
+    let history = format!(
+        "[{},{},{},{},{}]",
+        event("old-day", "2024-04-01T10:00:00Z"),
+        event("old-day-2", "2024-04-01T23:59:59Z"),
+        event("cutoff-day-before", "2024-05-03T11:59:59Z"),
+        event("cutoff-day-at", "2024-05-03T12:00:00Z"),
+        event("recent", "2024-07-31T09:00:00Z"),
+    );
+    store.insert_events("t", &records(&history)).await.unwrap();
+    let minute = |time| engine::time::minute_of_millis(at(time));
+    store.save_insight(&insight("ended-long-ago", InsightType::ApiCallRate, "CreateUser", minute("2024-04-01T10:00:00Z"), Some(minute("2024-04-01T10:05:00Z")))).await.unwrap();
+    store.save_insight(&insight("still-going", InsightType::ApiCallRate, "CreateUser", minute("2024-04-02T10:00:00Z"), None)).await.unwrap();
+    store.save_insight(&insight("recent", InsightType::ApiErrorRate, "CreateUser", minute("2024-07-31T09:00:00Z"), Some(minute("2024-07-31T09:02:00Z")))).await.unwrap();
+
+    // 90 days before 2024-08-01T12:00:00Z is 2024-05-03T12:00:00Z: older events go, to the millisecond.
+    let now = at("2024-08-01T12:00:00Z");
+    let report = store.apply_retention(now, 90).await.unwrap();
+    assert_eq!(report, RetentionReport { events_removed: 3, insights_removed: 1 });
+    let left = store.list_events(&EventQuery { limit: 50, ..Default::default() }).await.unwrap();
+    assert_eq!(ids(&left), ["recent", "cutoff-day-at"]);
+    assert_eq!(store.event_span("t").await.unwrap().unwrap().0, minute("2024-05-03T12:00:00Z"));
+    let insights: Vec<String> =
+        store.list_insights(&InsightFilter::default()).await.unwrap().into_iter().map(|i| i.shared_event_id).collect();
+    assert_eq!(insights, ["recent", "still-going"], "insights still going on are kept");
+    assert_eq!(store.apply_retention(now, 90).await.unwrap(), RetentionReport::default(), "nothing left to remove");
+
+    // Old logs ingested again are stored again (and found by their resources).
+    let again = records(&format!("[{}]", event("old-day", "2024-04-01T10:00:00Z")));
+    assert_eq!(store.insert_events("t", &again).await.unwrap(), 1);
+    let by_resource = EventQuery { lookup: Some((LookupAttribute::ResourceName, "u-old-day".into())), limit: 5, ..Default::default() };
+    assert_eq!(ids(&store.list_events(&by_resource).await.unwrap()), ["old-day"]);
+}
+
+async fn a_lease_has_one_holder_until_it_expires_or_is_released(store: Arc<dyn Store>) {
+    let (t0, ttl) = (1_000_000, 30_000);
+    assert!(store.acquire_lease("detect:prod", "server-a", t0, ttl).await.unwrap());
+    assert!(!store.acquire_lease("detect:prod", "server-b", t0 + 1_000, ttl).await.unwrap(), "held by a");
+    assert!(store.acquire_lease("detect:other", "server-b", t0 + 1_000, ttl).await.unwrap(), "leases are per name");
+    // a renews before expiry; b still cannot take it when the first term would have ended.
+    assert!(store.acquire_lease("detect:prod", "server-a", t0 + 20_000, ttl).await.unwrap());
+    assert!(!store.acquire_lease("detect:prod", "server-b", t0 + ttl + 1, ttl).await.unwrap(), "renewed by a");
+    // a stops renewing (it died): b takes over once the renewed term is over, and a has lost it.
+    assert!(store.acquire_lease("detect:prod", "server-b", t0 + 20_000 + ttl, ttl).await.unwrap());
+    assert!(!store.acquire_lease("detect:prod", "server-a", t0 + 20_000 + ttl + 1, ttl).await.unwrap());
+    // Releasing hands it over at once; releasing a lease one does not hold does nothing.
+    store.release_lease("detect:prod", "server-a").await.unwrap();
+    assert!(!store.acquire_lease("detect:prod", "server-a", t0 + 60_000, ttl).await.unwrap());
+    store.release_lease("detect:prod", "server-b").await.unwrap();
+    assert!(store.acquire_lease("detect:prod", "server-a", t0 + 60_000, ttl).await.unwrap());
+}
+
+for_each_backend!(
+    trails_are_created_configured_renamed_and_deleted,
+    the_same_event_id_is_stored_once_per_trail,
+    events_are_looked_up_by_every_attribute_newest_first,
+    pages_stay_stable_while_newer_events_arrive,
+    series_counts_follow_what_each_insight_type_counts,
+    insights_are_saved_once_ended_once_and_filtered,
+    retention_drops_old_days_and_ended_insights,
+    a_lease_has_one_holder_until_it_expires_or_is_released,
+);

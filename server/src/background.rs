@@ -1,25 +1,160 @@
 //! Work the server does by itself: detection over each trail as minutes close, so insights
-//! appear while logs arrive. Detection is idempotent, so a pass that repeats the work of the
-//! one before changes nothing.
+//! appear while logs arrive, and retention of old events.
+//!
+//! Several servers may share one database. Detection of a trail runs in exactly one of them
+//! at a time: the one holding the trail's lease (`detect:TRAIL`, see
+//! [`engine::Store::acquire_lease`]). A holder renews its leases every third of their term,
+//! also in the middle of a long pass; when it dies, its leases run out and another server
+//! takes them over at its next check. Detection is idempotent (insight IDs derive from the
+//! insight), so even a pass cut short by `kill -9` leaves nothing that the next holder's
+//! pass would duplicate, and nothing it would miss.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use engine::detect::detect_trails;
+use engine::detect::{detect_trail, DetectorConfig};
+use engine::store::Trail;
+use engine::Store;
 
-pub async fn detect_every(store: Arc<dyn engine::Store>, period: Duration) {
-    let mut ticks = tokio::time::interval(period);
+/// How background detection shares the work with other servers.
+#[derive(Debug, Clone)]
+pub struct DetectionSchedule {
+    /// Time between two passes over a trail.
+    pub period: Duration,
+    /// How long a lease lasts without renewal: how soon another server takes over a dead
+    /// one's trails.
+    pub lease_term: Duration,
+}
+
+/// Background detection in one server: which leases it holds, under which name.
+pub struct BackgroundDetection {
+    store: Arc<dyn Store>,
+    schedule: DetectionSchedule,
+    /// Names this server in the lease table: host, process and start time.
+    holder: String,
+    held: Mutex<BTreeSet<String>>,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn lease_name(trail: &str) -> String {
+    format!("detect:{trail}")
+}
+
+impl BackgroundDetection {
+    pub fn new(store: Arc<dyn Store>, schedule: DetectionSchedule) -> Arc<BackgroundDetection> {
+        let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+        let holder = format!("{}/pid {}/{}", host.trim(), std::process::id(), now_ms());
+        Arc::new(BackgroundDetection { store, schedule, holder, held: Mutex::new(BTreeSet::new()) })
+    }
+
+    fn term_ms(&self) -> i64 {
+        self.schedule.lease_term.as_millis() as i64
+    }
+
+    /// Checks the leases every third of their term, and runs a pass over each trail it
+    /// holds once `period` has passed since that trail's last pass. Runs until dropped.
+    pub async fn run(self: Arc<Self>) {
+        let mut ticks = tokio::time::interval(self.schedule.lease_term / 3);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_pass: std::collections::HashMap<String, Instant> = Default::default();
+        loop {
+            ticks.tick().await;
+            let trails = match self.store.list_trails().await {
+                Ok(trails) => trails,
+                Err(e) => {
+                    tracing::error!("background detection cannot list the trails: {e}");
+                    continue;
+                }
+            };
+            for trail in trails {
+                if !self.hold(&trail.name).await {
+                    continue;
+                }
+                let due = last_pass.get(&trail.name).is_none_or(|t| t.elapsed() >= self.schedule.period);
+                if due {
+                    last_pass.insert(trail.name.clone(), Instant::now());
+                    self.pass(&trail).await;
+                }
+            }
+        }
+    }
+
+    /// Takes or renews the trail's lease; says so in the log when that changes.
+    async fn hold(&self, trail: &str) -> bool {
+        let lease = lease_name(trail);
+        let holds = match self.store.acquire_lease(&lease, &self.holder, now_ms(), self.term_ms()).await {
+            Ok(holds) => holds,
+            Err(e) => {
+                tracing::error!(trail, "cannot renew the detection lease: {e}");
+                false
+            }
+        };
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if holds && held.insert(lease.clone()) {
+            tracing::info!(trail, holder = %self.holder, "took the detection lease");
+        } else if !holds && held.remove(&lease) {
+            tracing::warn!(trail, "lost the detection lease: another server detects this trail now");
+        }
+        holds
+    }
+
+    /// One detection pass over a trail, renewing every held lease meanwhile; stopped if this
+    /// trail's lease is lost.
+    async fn pass(&self, trail: &Trail) {
+        let cfg = DetectorConfig::new(trail.sensitivity);
+        let detect = detect_trail(self.store.as_ref(), trail, now_ms(), &cfg);
+        let renew = async {
+            loop {
+                tokio::time::sleep(self.schedule.lease_term / 3).await;
+                let held: Vec<String> = self.held.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect();
+                for lease in held {
+                    let trail_name = lease.strip_prefix("detect:").unwrap_or(&lease);
+                    if !self.hold(trail_name).await && trail_name == trail.name {
+                        return;
+                    }
+                }
+            }
+        };
+        tokio::select! {
+            report = detect => match report {
+                Ok(r) => tracing::info!(
+                    trail = %r.trail, insights = r.insights_found, changed = r.insights_changed,
+                    "detection pass done"
+                ),
+                Err(e) => tracing::error!(trail = %trail.name, "background detection failed: {e}"),
+            },
+            () = renew => tracing::warn!(trail = %trail.name, "detection pass stopped: the lease was lost"),
+        }
+    }
+
+    /// Gives up every lease so other servers take over at once (on a clean shutdown).
+    pub async fn release_all(&self) {
+        let held = std::mem::take(&mut *self.held.lock().unwrap_or_else(|e| e.into_inner()));
+        for lease in held {
+            if let Err(e) = self.store.release_lease(&lease, &self.holder).await {
+                tracing::warn!("cannot release the lease {lease}: {e}");
+            }
+        }
+    }
+}
+
+/// Deletes what is older than `days` days, now and then every `every`.
+pub async fn retain_every(store: Arc<dyn Store>, days: u32, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        let now = chrono::Utc::now().timestamp_millis();
-        match detect_trails(store.as_ref(), None, now).await {
-            Ok(reports) => {
-                for r in reports.iter().filter(|r| r.insights_changed > 0) {
-                    tracing::info!(trail = %r.trail, changed = r.insights_changed, "detection stored insights");
-                }
-            }
-            Err(e) => tracing::error!("background detection failed: {e}"),
+        match store.apply_retention(now_ms(), days).await {
+            Ok(r) if r.events_removed + r.insights_removed > 0 => tracing::info!(
+                days, events = r.events_removed, insights = r.insights_removed,
+                "retention removed old data"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::error!("retention failed: {e}"),
         }
     }
 }

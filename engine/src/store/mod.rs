@@ -1,9 +1,13 @@
 //! Storage: what detection and the dashboard need from a database, behind one trait.
 //!
-//! [`Store`] is implemented for SQLite ([`sqlite::SqliteStore`], the embedded default);
+//! [`Store`] is implemented for SQLite ([`sqlite::SqliteStore`], the embedded default) and
+//! Postgres ([`postgres::PostgresStore`], for several servers on one database);
 //! [`open_store`] picks the implementation from the URL scheme. Every write that must be
 //! all-or-nothing (a batch of records, an insight) is one transaction.
 
+mod lease;
+pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -219,9 +223,24 @@ pub struct InsightFilter {
     pub offset: u32,
 }
 
+/// What [`Store::apply_retention`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RetentionReport {
+    pub events_removed: u64,
+    pub insights_removed: u64,
+}
+
+/// Events before this instant (in milliseconds) are past a retention of `days` days.
+pub fn retention_cutoff_ms(now_ms: i64, days: u32) -> i64 {
+    now_ms - i64::from(days) * crate::time::MINUTES_PER_DAY * 60_000
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("unsupported database URL {0:?}: use sqlite://PATH (for example sqlite://trailsight.db)")]
+    #[error(
+        "unsupported database URL {0:?}: use sqlite://PATH (for example sqlite://trailsight.db) \
+         or postgres://USER@HOST/DATABASE"
+    )]
     UnsupportedUrl(String),
     #[error("cannot open the database {url}: {source}")]
     Open { url: String, source: sqlx::Error },
@@ -291,12 +310,26 @@ pub trait Store: Send + Sync {
     /// How many insights match (ignoring `limit` and `offset`).
     async fn count_insights(&self, filter: &InsightFilter) -> Result<u64>;
     async fn get_insight(&self, shared_event_id: &str) -> Result<Option<StoredInsight>>;
+
+    /// Deletes the events of every trail older than `days` days before `now_ms` (see
+    /// [`retention_cutoff_ms`]) and the insights that ended before then; insights still
+    /// going on are kept.
+    async fn apply_retention(&self, now_ms: i64, days: u32) -> Result<RetentionReport>;
+    /// Takes the lease `name` for `holder` until `now_ms + ttl_ms`, or renews it if `holder`
+    /// has it; a lease held by another holder is taken only once it has expired. Returns
+    /// whether `holder` now holds it. Several servers on one database use this so that one
+    /// of them at a time does a piece of background work.
+    async fn acquire_lease(&self, name: &str, holder: &str, now_ms: i64, ttl_ms: i64) -> Result<bool>;
+    /// Gives the lease up (if `holder` has it) so another server can take it at once.
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<()>;
 }
 
 /// Opens (creating if missing, and migrating) the database at `url`.
 pub async fn open_store(url: &str) -> Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PostgresStore::open(url).await?))
     } else {
         Err(StoreError::UnsupportedUrl(url.to_owned()))
     }

@@ -6,8 +6,11 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+use super::rows::{insight_from_row, trail_from_row};
 use super::*;
 use crate::detect::Sensitivity;
+
+mod retention;
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -48,54 +51,11 @@ const TRAIL_COLUMNS: &str = "name, call_rate_enabled, error_rate_enabled, sensit
     s3_bucket, created_ms,
     (SELECT MAX(event_time_ms) FROM events WHERE events.trail = trails.name) AS last_event_ms";
 
-fn trail_from_row(row: &sqlx::sqlite::SqliteRow) -> Trail {
-    let mut insight_types = Vec::new();
-    if row.get::<bool, _>("call_rate_enabled") {
-        insight_types.push(InsightType::ApiCallRate);
-    }
-    if row.get::<bool, _>("error_rate_enabled") {
-        insight_types.push(InsightType::ApiErrorRate);
-    }
-    Trail {
-        name: row.get("name"),
-        insight_types,
-        sensitivity: Sensitivity::parse(row.get("sensitivity")).unwrap_or_default(),
-        logging: row.get("logging"),
-        s3_bucket: row.get("s3_bucket"),
-        created_ms: row.get("created_ms"),
-        last_event_ms: row.get("last_event_ms"),
-    }
-}
 
 const EVENT_COLUMNS: &str = "id, trail, event_id, event_time_ms, event_source, event_name,
     aws_region, account, error_code, read_only, is_management, is_write, user_arn, user_name,
     access_key_id, user_agent, source_ip, raw";
 
-fn event_from_row(row: &sqlx::sqlite::SqliteRow) -> StoredEvent {
-    StoredEvent {
-        cursor: EventCursor { time_ms: row.get("event_time_ms"), row: row.get("id") },
-        trail: row.get("trail"),
-        record: Record {
-            event_id: row.get("event_id"),
-            event_time_ms: row.get("event_time_ms"),
-            event_source: row.get("event_source"),
-            event_name: row.get("event_name"),
-            aws_region: row.get("aws_region"),
-            account: row.get("account"),
-            error_code: row.get("error_code"),
-            read_only: row.get("read_only"),
-            is_management: row.get("is_management"),
-            is_write: row.get("is_write"),
-            user_arn: row.get("user_arn"),
-            user_name: row.get("user_name"),
-            access_key_id: row.get("access_key_id"),
-            user_agent: row.get("user_agent"),
-            source_ip: row.get("source_ip"),
-            resources: Vec::new(),
-            raw: row.get("raw"),
-        },
-    }
-}
 
 impl SqliteStore {
     /// Fills in `resources` for a page of events with one query.
@@ -165,27 +125,6 @@ fn bind_insight_conditions<'q>(
     q
 }
 
-fn insight_from_row(row: &sqlx::sqlite::SqliteRow) -> StoredInsight {
-    let kind: String = row.get("insight_type");
-    StoredInsight {
-        shared_event_id: row.get("shared_event_id"),
-        trail: row.get("trail"),
-        insight_type: InsightType::parse(&kind).unwrap_or(InsightType::ApiCallRate),
-        key: SeriesKey {
-            account: row.get("account"),
-            region: row.get("aws_region"),
-            event_source: row.get("event_source"),
-            event_name: row.get("event_name"),
-            error_code: row.get("error_code"),
-        },
-        start_minute: row.get("start_minute"),
-        end_minute: row.get("end_minute"),
-        baseline_average: row.get("baseline_average"),
-        insight_average: row.get("insight_average"),
-        start_record: row.get("start_record"),
-        end_record: row.get("end_record"),
-    }
-}
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -389,7 +328,7 @@ impl Store for SqliteStore {
         let (time, row) = (q.before.map(|c| c.time_ms), q.before.map(|c| c.row));
         query = query.bind(time).bind(time).bind(time).bind(row).bind(q.limit);
         let mut events: Vec<StoredEvent> =
-            query.fetch_all(&self.pool).await?.iter().map(event_from_row).collect();
+            query.fetch_all(&self.pool).await?.iter().map(|row| super::rows::event_from_row(row, Vec::new())).collect();
         self.attach_resources(&mut events).await?;
         Ok(events)
     }
@@ -397,7 +336,7 @@ impl Store for SqliteStore {
     async fn get_event(&self, event_id: &str) -> Result<Vec<StoredEvent>> {
         let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ? ORDER BY trail");
         let mut events: Vec<StoredEvent> =
-            sqlx::query(&sql).bind(event_id).fetch_all(&self.pool).await?.iter().map(event_from_row).collect();
+            sqlx::query(&sql).bind(event_id).fetch_all(&self.pool).await?.iter().map(|row| super::rows::event_from_row(row, Vec::new())).collect();
         self.attach_resources(&mut events).await?;
         Ok(events)
     }
@@ -443,22 +382,7 @@ impl Store for SqliteStore {
             counted_events(kind)
         );
         let rows = sqlx::query(&sql).bind(trail).fetch_all(&self.pool).await?;
-        let mut series: Vec<SeriesCounts> = Vec::new();
-        for row in rows {
-            let key = SeriesKey {
-                account: row.get(0),
-                region: row.get(1),
-                event_source: row.get(2),
-                event_name: row.get(3),
-                error_code: row.get(4),
-            };
-            let point = (row.get::<i64, _>(5), row.get::<i64, _>(6) as u32);
-            match series.last_mut() {
-                Some(last) if last.key == key => last.counts.push(point),
-                _ => series.push(SeriesCounts { key, counts: vec![point] }),
-            }
-        }
-        Ok(series)
+        Ok(super::rows::series_from_rows(&rows))
     }
 
     async fn top_values(
@@ -573,5 +497,17 @@ impl Store for SqliteStore {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.as_ref().map(insight_from_row))
+    }
+
+    async fn apply_retention(&self, now_ms: i64, days: u32) -> Result<RetentionReport> {
+        self.retain(now_ms, days).await
+    }
+
+    async fn acquire_lease(&self, name: &str, holder: &str, now_ms: i64, ttl_ms: i64) -> Result<bool> {
+        lease::acquire(&self.pool, name, holder, now_ms, ttl_ms).await
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
+        lease::release(&self.pool, name, holder).await
     }
 }

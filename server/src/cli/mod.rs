@@ -37,7 +37,8 @@ enum Command {
 /// The database option every subcommand shares.
 #[derive(Args, Clone)]
 pub struct DbArgs {
-    /// Database URL: `sqlite://PATH` (created if missing).
+    /// Database URL: `sqlite://PATH` (created if missing), or
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE` (an existing database).
     #[arg(long, env = "TRAILSIGHT_DB", default_value = "sqlite://trailsight.db")]
     pub db: String,
 }

@@ -1,4 +1,5 @@
 //! `trailsight serve`: the dashboard, and detection every minute in the background.
+//! Several servers can share one database (see `background` for how they share detection).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,6 +10,7 @@ use anyhow::Context;
 use clap::Args;
 
 use super::DbArgs;
+use crate::background::{retain_every, BackgroundDetection, DetectionSchedule};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -33,6 +35,14 @@ pub struct ServeArgs {
     /// Seconds between background detection passes; 0 turns background detection off.
     #[arg(long, env = "TRAILSIGHT_DETECT_EVERY", default_value_t = 60)]
     detect_every: u64,
+    /// Seconds a server's hold on a trail's detection lasts without renewal: when a server
+    /// sharing the database dies, another takes over its trails within this time.
+    #[arg(long, env = "TRAILSIGHT_LEASE_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(3..))]
+    lease_seconds: u64,
+    /// Days of events (and of ended insights) to keep; older ones are deleted at start-up and
+    /// every hour. 0 keeps everything.
+    #[arg(long, env = "TRAILSIGHT_RETENTION_DAYS", default_value_t = 90)]
+    retention_days: u32,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -44,8 +54,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             bundle.display()
         );
     }
-    if args.detect_every > 0 {
-        tokio::spawn(crate::background::detect_every(store.clone(), Duration::from_secs(args.detect_every)));
+    let detection = (args.detect_every > 0).then(|| {
+        let schedule = DetectionSchedule {
+            period: Duration::from_secs(args.detect_every),
+            lease_term: Duration::from_secs(args.lease_seconds),
+        };
+        let detection = BackgroundDetection::new(store.clone(), schedule);
+        tokio::spawn(detection.clone().run());
+        detection
+    });
+    if args.retention_days > 0 {
+        tokio::spawn(retain_every(store.clone(), args.retention_days, Duration::from_secs(3600)));
     }
     let credentials: Vec<crate::aws::Credentials> = args
         .aws_access_key_id
@@ -63,6 +82,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {} (is another server running there?)", args.addr))?;
     println!("trailsight is serving the dashboard at http://{}/insights", args.addr);
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    if let Some(detection) = detection {
+        detection.release_all().await;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,0 +1,312 @@
+//! The Postgres [`Store`]: for teams whose logs outgrow one machine and for several
+//! `trailsight serve` processes sharing one database.
+//!
+//! It behaves exactly as the SQLite store does (the contract suite in
+//! `engine/tests/store_contract.rs` runs against both); what differs is how the data is
+//! laid out for scale (see `migrations/postgres/0001_init.sql`): events are partitioned by
+//! day ([`partitions`]), so retention drops whole days, and event queries ([`events`]) are
+//! built with only the conditions asked for, so every one can use its index.
+//!
+//! Orderings on text use `COLLATE "C"` so lists come out in the same (byte) order as
+//! SQLite's, whatever the database's locale.
+
+mod events;
+mod partitions;
+
+use std::collections::HashSet;
+use std::str::FromStr;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+
+use super::rows::{insight_from_row, trail_from_row};
+use super::*;
+use crate::detect::Sensitivity;
+
+pub struct PostgresStore {
+    pool: PgPool,
+    /// Days (since the epoch) whose event partition is known to exist, so ingest asks the
+    /// catalog only for new days.
+    partitions: Mutex<HashSet<i64>>,
+}
+
+impl PostgresStore {
+    /// Opens `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE` and runs the migrations.
+    /// Servers starting together are safe: sqlx migrates under an advisory lock.
+    pub async fn open(url: &str) -> Result<PostgresStore> {
+        let open_err = |source| StoreError::Open { url: url.to_owned(), source };
+        let options = PgConnectOptions::from_str(url).map_err(open_err)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(std::time::Duration::from_secs(30))
+            .connect_with(options)
+            .await
+            .map_err(open_err)?;
+        sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+        Ok(PostgresStore { pool, partitions: Mutex::new(HashSet::new()) })
+    }
+
+    async fn update_trail(&self, trail: &str, query: sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments>) -> Result<()> {
+        if query.execute(&self.pool).await?.rows_affected() == 0 {
+            return Err(StoreError::NoSuchTrail(trail.to_owned()));
+        }
+        Ok(())
+    }
+}
+
+const TRAIL_COLUMNS: &str = "name, call_rate_enabled, error_rate_enabled, sensitivity, logging,
+    s3_bucket, created_ms,
+    (SELECT MAX(event_time_ms) FROM events WHERE events.trail = trails.name) AS last_event_ms";
+
+
+/// Adds the filter's conditions to a query that ends in `WHERE TRUE`.
+fn push_insight_conditions(qb: &mut QueryBuilder<'_, Postgres>, f: &InsightFilter) {
+    let texts = [
+        ("trail", f.trail.clone()),
+        ("insight_type", f.insight_type.map(|t| t.as_str().to_owned())),
+        ("event_name", f.event_name.clone()),
+        ("event_source", f.event_source.clone()),
+    ];
+    for (column, value) in texts {
+        if let Some(v) = value {
+            qb.push(format_args!(" AND {column} = ")).push_bind(v);
+        }
+    }
+    if let Some(id) = &f.event_id {
+        let needle = format!("\"eventID\":\"{id}\"");
+        qb.push(" AND (shared_event_id = ").push_bind(id.clone());
+        qb.push(" OR strpos(start_record, ").push_bind(needle.clone());
+        qb.push(") > 0 OR strpos(COALESCE(end_record, ''), ").push_bind(needle).push(") > 0)");
+    }
+    if let Some(from) = f.from {
+        qb.push(" AND start_minute >= ").push_bind(from);
+    }
+    if let Some(to) = f.to {
+        qb.push(" AND start_minute < ").push_bind(to);
+    }
+}
+
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn ensure_trail(&self, name: &str) -> Result<()> {
+        sqlx::query("INSERT INTO trails (name, created_ms) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(name)
+            .bind(chrono::Utc::now().timestamp_millis())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn create_trail(&self, name: &str, s3_bucket: Option<&str>) -> Result<Trail> {
+        let created = sqlx::query(
+            "INSERT INTO trails (name, created_ms, s3_bucket) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(name)
+        .bind(chrono::Utc::now().timestamp_millis())
+        .bind(s3_bucket)
+        .execute(&self.pool)
+        .await?;
+        if created.rows_affected() == 0 {
+            return Err(StoreError::TrailExists(name.to_owned()));
+        }
+        self.get_trail(name).await?.ok_or_else(|| StoreError::NoSuchTrail(name.to_owned()))
+    }
+
+    async fn get_trail(&self, name: &str) -> Result<Option<Trail>> {
+        let sql = format!("SELECT {TRAIL_COLUMNS} FROM trails WHERE name = $1");
+        let row = sqlx::query(&sql).bind(name).fetch_optional(&self.pool).await?;
+        Ok(row.as_ref().map(trail_from_row))
+    }
+
+    async fn list_trails(&self) -> Result<Vec<Trail>> {
+        let sql = format!("SELECT {TRAIL_COLUMNS} FROM trails ORDER BY name COLLATE \"C\"");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(trail_from_row).collect())
+    }
+
+    async fn rename_trail(&self, from: &str, to: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let taken: Option<i32> = sqlx::query_scalar("SELECT 1 FROM trails WHERE name = $1")
+            .bind(to)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            return Err(StoreError::TrailExists(to.to_owned()));
+        }
+        let renamed = sqlx::query("UPDATE trails SET name = $1 WHERE name = $2")
+            .bind(to)
+            .bind(from)
+            .execute(&mut *tx)
+            .await?;
+        if renamed.rows_affected() == 0 {
+            return Err(StoreError::NoSuchTrail(from.to_owned()));
+        }
+        for table in ["events", "insights"] {
+            sqlx::query(&format!("UPDATE {table} SET trail = $1 WHERE trail = $2"))
+                .bind(to)
+                .bind(from)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_trail(&self, name: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let deleted = sqlx::query("DELETE FROM trails WHERE name = $1").bind(name).execute(&mut *tx).await?;
+        if deleted.rows_affected() == 0 {
+            return Err(StoreError::NoSuchTrail(name.to_owned()));
+        }
+        for table in ["insights", "events"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE trail = $1")).bind(name).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_insight_types(&self, trail: &str, types: &[InsightType]) -> Result<()> {
+        let q = sqlx::query("UPDATE trails SET call_rate_enabled = $1, error_rate_enabled = $2 WHERE name = $3")
+            .bind(types.contains(&InsightType::ApiCallRate))
+            .bind(types.contains(&InsightType::ApiErrorRate))
+            .bind(trail);
+        self.update_trail(trail, q).await
+    }
+
+    async fn set_sensitivity(&self, trail: &str, sensitivity: Sensitivity) -> Result<()> {
+        let q = sqlx::query("UPDATE trails SET sensitivity = $1 WHERE name = $2")
+            .bind(sensitivity.as_str())
+            .bind(trail);
+        self.update_trail(trail, q).await
+    }
+
+    async fn set_logging(&self, trail: &str, logging: bool) -> Result<()> {
+        let q = sqlx::query("UPDATE trails SET logging = $1 WHERE name = $2").bind(logging).bind(trail);
+        self.update_trail(trail, q).await
+    }
+
+    async fn insert_events(&self, trail: &str, records: &[Record]) -> Result<u64> {
+        self.insert(trail, records).await
+    }
+
+    async fn event_span(&self, trail: &str) -> Result<Option<(Minute, Minute)>> {
+        let row = sqlx::query("SELECT MIN(minute), MAX(minute) FROM events WHERE trail = $1")
+            .bind(trail)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.get::<Option<i64>, _>(0).zip(row.get::<Option<i64>, _>(1)))
+    }
+
+    async fn list_events(&self, query: &EventQuery) -> Result<Vec<StoredEvent>> {
+        self.list(query).await
+    }
+
+    async fn get_event(&self, event_id: &str) -> Result<Vec<StoredEvent>> {
+        self.get(event_id).await
+    }
+
+    async fn series_counts(&self, query: &SeriesQuery) -> Result<Vec<(Minute, u32)>> {
+        self.series(query).await
+    }
+
+    async fn minute_counts(&self, trail: &str, kind: InsightType) -> Result<Vec<SeriesCounts>> {
+        self.all_series(trail, kind).await
+    }
+
+    async fn top_values(
+        &self,
+        trail: &str,
+        kind: InsightType,
+        key: &SeriesKey,
+        attribute: Attribute,
+        from: Minute,
+        to: Minute,
+        limit: u32,
+    ) -> Result<Vec<(String, u64)>> {
+        self.top(trail, kind, key, attribute, (from, to), limit).await
+    }
+
+    async fn save_insight(&self, i: &StoredInsight) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO insights (shared_event_id, trail, insight_type, account, aws_region,
+                event_source, event_name, error_code, start_minute, end_minute,
+                baseline_average, insight_average, start_record, end_record)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+             ON CONFLICT (shared_event_id) DO NOTHING",
+        )
+        .bind(&i.shared_event_id)
+        .bind(&i.trail)
+        .bind(i.insight_type.as_str())
+        .bind(&i.key.account)
+        .bind(&i.key.region)
+        .bind(&i.key.event_source)
+        .bind(&i.key.event_name)
+        .bind(&i.key.error_code)
+        .bind(i.start_minute)
+        .bind(i.end_minute)
+        .bind(i.baseline_average)
+        .bind(i.insight_average)
+        .bind(&i.start_record)
+        .bind(&i.end_record)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let ended = if inserted == 0 && i.end_record.is_some() {
+            sqlx::query(
+                "UPDATE insights SET end_minute = $1, insight_average = $2, end_record = $3
+                 WHERE shared_event_id = $4 AND end_record IS NULL",
+            )
+            .bind(i.end_minute)
+            .bind(i.insight_average)
+            .bind(&i.end_record)
+            .bind(&i.shared_event_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        } else {
+            0
+        };
+        tx.commit().await?;
+        Ok(inserted + ended > 0)
+    }
+
+    async fn list_insights(&self, filter: &InsightFilter) -> Result<Vec<StoredInsight>> {
+        let mut qb = QueryBuilder::new("SELECT * FROM insights WHERE TRUE");
+        push_insight_conditions(&mut qb, filter);
+        qb.push(" ORDER BY start_minute DESC, shared_event_id COLLATE \"C\" LIMIT ");
+        qb.push_bind(filter.limit.map(i64::from)).push(" OFFSET ").push_bind(i64::from(filter.offset));
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(insight_from_row).collect())
+    }
+
+    async fn count_insights(&self, filter: &InsightFilter) -> Result<u64> {
+        let mut qb = QueryBuilder::new("SELECT COUNT(*) FROM insights WHERE TRUE");
+        push_insight_conditions(&mut qb, filter);
+        let row = qb.build().fetch_one(&self.pool).await?;
+        Ok(row.get::<i64, _>(0) as u64)
+    }
+
+    async fn get_insight(&self, shared_event_id: &str) -> Result<Option<StoredInsight>> {
+        let row = sqlx::query("SELECT * FROM insights WHERE shared_event_id = $1")
+            .bind(shared_event_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(insight_from_row))
+    }
+
+    async fn apply_retention(&self, now_ms: i64, days: u32) -> Result<RetentionReport> {
+        self.retain(now_ms, days).await
+    }
+
+    async fn acquire_lease(&self, name: &str, holder: &str, now_ms: i64, ttl_ms: i64) -> Result<bool> {
+        lease::acquire(&self.pool, name, holder, now_ms, ttl_ms).await
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
+        lease::release(&self.pool, name, holder).await
+    }
+}

@@ -1,0 +1,130 @@
+//! Rows into values, written once for every backend: the column names are the same in each
+//! schema, and sqlx decodes the same Rust types from SQLite and Postgres.
+
+use sqlx::{ColumnIndex, Decode, Row, Type};
+
+// Each function needs `T: Decode<'r, R::Database> + Type<R::Database>` for every column
+// type it reads; Rust does not carry such bounds through a trait, so they are spelled out.
+
+use super::{EventCursor, InsightType, SeriesCounts, SeriesKey, StoredEvent, StoredInsight, Trail};
+use crate::detect::Sensitivity;
+use crate::record::Record;
+
+pub(crate) fn trail_from_row<'r, R: Row>(row: &'r R) -> Trail
+where
+    &'static str: ColumnIndex<R>,
+    bool: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let mut insight_types = Vec::new();
+    if row.get::<bool, _>("call_rate_enabled") {
+        insight_types.push(InsightType::ApiCallRate);
+    }
+    if row.get::<bool, _>("error_rate_enabled") {
+        insight_types.push(InsightType::ApiErrorRate);
+    }
+    Trail {
+        name: row.get("name"),
+        insight_types,
+        sensitivity: Sensitivity::parse(&row.get::<String, _>("sensitivity")).unwrap_or_default(),
+        logging: row.get("logging"),
+        s3_bucket: row.get("s3_bucket"),
+        created_ms: row.get("created_ms"),
+        last_event_ms: row.get("last_event_ms"),
+    }
+}
+
+pub(crate) fn insight_from_row<'r, R: Row>(row: &'r R) -> StoredInsight
+where
+    &'static str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+    f64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let kind: String = row.get("insight_type");
+    StoredInsight {
+        shared_event_id: row.get("shared_event_id"),
+        trail: row.get("trail"),
+        insight_type: InsightType::parse(&kind).unwrap_or(InsightType::ApiCallRate),
+        key: SeriesKey {
+            account: row.get("account"),
+            region: row.get("aws_region"),
+            event_source: row.get("event_source"),
+            event_name: row.get("event_name"),
+            error_code: row.get("error_code"),
+        },
+        start_minute: row.get("start_minute"),
+        end_minute: row.get("end_minute"),
+        baseline_average: row.get("baseline_average"),
+        insight_average: row.get("insight_average"),
+        start_record: row.get("start_record"),
+        end_record: row.get("end_record"),
+    }
+}
+
+/// An event with the given resources (each backend stores those its own way).
+pub(crate) fn event_from_row<'r, R: Row>(row: &'r R, resources: Vec<(String, String)>) -> StoredEvent
+where
+    &'static str: ColumnIndex<R>,
+    bool: Decode<'r, R::Database> + Type<R::Database>,
+    Option<bool>: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    StoredEvent {
+        cursor: EventCursor { time_ms: row.get("event_time_ms"), row: row.get("id") },
+        trail: row.get("trail"),
+        record: Record {
+            event_id: row.get("event_id"),
+            event_time_ms: row.get("event_time_ms"),
+            event_source: row.get("event_source"),
+            event_name: row.get("event_name"),
+            aws_region: row.get("aws_region"),
+            account: row.get("account"),
+            error_code: row.get("error_code"),
+            read_only: row.get("read_only"),
+            is_management: row.get("is_management"),
+            is_write: row.get("is_write"),
+            user_arn: row.get("user_arn"),
+            user_name: row.get("user_name"),
+            access_key_id: row.get("access_key_id"),
+            user_agent: row.get("user_agent"),
+            source_ip: row.get("source_ip"),
+            resources,
+            raw: row.get("raw"),
+        },
+    }
+}
+
+/// Rows of (account, region, source, name, code, minute, count), ordered by series then
+/// minute, as the series they make up.
+pub(crate) fn series_from_rows<'r, R: Row>(rows: &'r [R]) -> Vec<SeriesCounts>
+where
+    usize: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let mut series: Vec<SeriesCounts> = Vec::new();
+    for row in rows {
+        let key = SeriesKey {
+            account: row.get(0),
+            region: row.get(1),
+            event_source: row.get(2),
+            event_name: row.get(3),
+            error_code: row.get(4),
+        };
+        let point = (row.get::<i64, _>(5), row.get::<i64, _>(6) as u32);
+        match series.last_mut() {
+            Some(last) if last.key == key => last.counts.push(point),
+            _ => series.push(SeriesCounts { key, counts: vec![point] }),
+        }
+    }
+    series
+}

@@ -1,0 +1,127 @@
+//! Several `trailsight serve` processes on one database, as an operator runs them: two real
+//! servers share the demo history; exactly one detects the trail; `kill -9` it in the middle
+//! of its pass and the other takes over, and every insight ends up stored exactly once.
+//! Runs on SQLite always and on Postgres when `TRAILSIGHT_TEST_POSTGRES_URL` is set.
+
+#[path = "../../engine/tests/backends/mod.rs"]
+mod backends;
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use backends::TestDb;
+use engine::demo::{self, DemoPlan};
+use engine::detect::detect_trails;
+use engine::store::{InsightFilter, InsightType};
+
+/// A running `trailsight serve` and every line it has logged, with when it was read.
+struct Server {
+    child: Child,
+    log: Arc<Mutex<Vec<(Instant, String)>>>,
+}
+
+impl Server {
+    fn start(db_url: &str, site_root: &std::path::Path) -> Server {
+        // A free port: bind, note it, let go.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_trailsight"))
+            .args(["serve", "--db", db_url, "--addr", &format!("127.0.0.1:{port}")])
+            .args(["--detect-every", "1", "--lease-seconds", "3", "--retention-days", "0"])
+            .arg("--site-root")
+            .arg(site_root)
+            .env("RUST_LOG", "info,sqlx=warn")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (stderr, lines) = (child.stderr.take().unwrap(), log.clone());
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                lines.lock().unwrap().push((Instant::now(), line));
+            }
+        });
+        Server { child, log }
+    }
+
+    /// When the server first logged a line containing `text` after `since`.
+    fn logged(&self, text: &str, since: Instant) -> Option<Instant> {
+        self.log.lock().unwrap().iter().find(|(t, l)| *t >= since && l.contains(text)).map(|(t, _)| *t)
+    }
+
+    fn all_log(&self) -> String {
+        self.log.lock().unwrap().iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>().join("\n")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits up to a minute for `found` to give an answer.
+async fn wait_for<T>(what: &str, servers: &[&Server], mut found: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(answer) = found() {
+            return answer;
+        }
+        if Instant::now() > deadline {
+            let logs: Vec<String> = servers.iter().map(|s| s.all_log()).collect();
+            panic!("gave up waiting for {what}; the servers logged:\n{}", logs.join("\n-----\n"));
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn a_killed_servers_detection_moves_to_the_other_and_no_insight_is_lost_or_doubled(db: &TestDb) {
+    let store = db.open().await;
+    let plan = DemoPlan::ending_at(42, chrono::Utc::now().timestamp_millis());
+    demo::load(store.as_ref(), "demo", &plan).await.unwrap();
+    let site = tempfile::tempdir().unwrap();
+
+    let started = Instant::now();
+    let mut servers = vec![Server::start(&db.url, site.path()), Server::start(&db.url, site.path())];
+    let took = "took the detection lease";
+    let first = wait_for("a server to take the lease", &[&servers[0], &servers[1]], || {
+        (0..2).find(|&i| servers[i].logged(took, started).is_some())
+    })
+    .await;
+    let mut holder = servers.remove(first);
+    let other = servers.remove(0);
+
+    // kill -9 the holder in the middle of its pass: it has just taken the lease and started.
+    holder.child.kill().unwrap();
+    let killed_at = Instant::now();
+    holder.child.wait().unwrap();
+    let stored_at_kill = store.count_insights(&InsightFilter::default()).await.unwrap() as usize;
+    assert!(holder.logged("detection pass done", started).is_none(), "the pass ended before the kill:\n{}", holder.all_log());
+
+    let took_over = wait_for("the other server to take over", &[&other], || other.logged(took, started)).await;
+    assert!(
+        took_over > killed_at,
+        "both servers held the lease at once: the second took it before the first died\n{}",
+        other.all_log()
+    );
+    wait_for("the new holder's pass", &[&other], || other.logged("detection pass done", took_over)).await;
+
+    let insights = store.list_insights(&InsightFilter::default()).await.unwrap();
+    let distinct: HashSet<_> = insights.iter().map(|i| (i.insight_type, i.key.clone(), i.start_minute)).collect();
+    assert_eq!(distinct.len(), insights.len(), "an insight was stored twice");
+    assert!(stored_at_kill < insights.len(), "the second server stored what the first had not");
+    // Nothing lost: a whole pass of our own over the same history finds nothing unstored.
+    let reports = detect_trails(store.as_ref(), None, chrono::Utc::now().timestamp_millis()).await.unwrap();
+    assert_eq!((reports[0].insights_found, reports[0].insights_changed), (insights.len(), 0));
+    let found: Vec<(InsightType, &str)> = insights.iter().map(|i| (i.insight_type, i.key.event_name.as_str())).collect();
+    for expected in [(InsightType::ApiCallRate, "PutParameter"), (InsightType::ApiErrorRate, "GetPasswordData")] {
+        assert!(found.contains(&expected), "{expected:?} missing from {found:?}");
+    }
+}
+
+for_each_backend!(db: a_killed_servers_detection_moves_to_the_other_and_no_insight_is_lost_or_doubled);
