@@ -3,6 +3,7 @@
 
 mod demo;
 mod detect;
+mod eval;
 mod ingest;
 mod insights;
 mod serve;
@@ -32,6 +33,8 @@ enum Command {
     Insights(insights::InsightsArgs),
     /// Fill the database with two weeks of demo history and detect its insights.
     Demo(demo::DemoArgs),
+    /// Score the detector on labelled scenarios, beside a naive reference detector.
+    Eval(eval::EvalArgs),
 }
 
 /// The database option every subcommand shares.
@@ -59,6 +62,7 @@ impl Cli {
             Command::Detect(args) => detect::run(args).await,
             Command::Insights(args) => insights::run(args).await,
             Command::Demo(args) => demo::run(args).await,
+            Command::Eval(args) => eval::run(args),
         }
     }
 }

@@ -1,0 +1,214 @@
+//! The labelled scenario: six weeks of background activity in two regions, harmless
+//! recurring bursts and distractors that must not raise insights, and attacks placed at
+//! known minutes, most of them real CloudTrail records (see [`super::attacks`]).
+//!
+//! Deterministic for a seed: the seed moves the noise and shifts each placed burst by up to
+//! an hour, never the design.
+
+use crate::demo::Rng;
+use crate::time::{Minute, MINUTES_PER_DAY};
+
+use super::attacks;
+use super::world::{Call, Intent, World};
+
+/// 2024-01-01T00:00Z, a Monday, so weekdays and weekends are where a reader expects them.
+pub const START: Minute = 19_723 * MINUTES_PER_DAY;
+/// Six weeks: four weeks of profile for the seasonal baseline, then more to judge.
+pub const DAYS: i64 = 42;
+pub const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
+const HOUR: i64 = 60;
+
+/// One background API: peak calls per minute, and the share that fails with which code.
+struct Api {
+    call: Call<'static>,
+    peak: f64,
+    error: Option<(&'static str, f64)>,
+}
+
+const fn write(source: &'static str, name: &'static str, peak: f64) -> Api {
+    Api { call: Call { source, name, read_only: Some(false), management: true }, peak, error: None }
+}
+const fn read(source: &'static str, name: &'static str, peak: f64) -> Api {
+    Api { call: Call { source, name, read_only: Some(true), management: true }, peak, error: None }
+}
+const fn failing(api: Api, code: &'static str, share: f64) -> Api {
+    Api { error: Some((code, share)), ..api }
+}
+
+/// Busy APIs (hundreds a minute), ordinary ones, and sparse ones called a few times a day.
+const BACKGROUND: &[Api] = &[
+    write("logs.amazonaws.com", "CreateLogStream", 150.0),
+    write("ec2.amazonaws.com", "CreateTags", 3.0),
+    failing(read("kms.amazonaws.com", "Decrypt", 300.0), "AccessDeniedException", 0.001),
+    failing(read("sts.amazonaws.com", "AssumeRole", 40.0), "AccessDenied", 0.01),
+    failing(read("autoscaling.amazonaws.com", "DescribeAutoScalingGroups", 2.0), "Throttling", 0.05),
+    failing(read("iam.amazonaws.com", "GetRolePolicy", 0.3), "NoSuchEntityException", 0.2),
+    failing(read("ec2.amazonaws.com", "GetPasswordData", 0.002), "Client.UnauthorizedOperation", 0.3),
+    failing(read("ec2.amazonaws.com", "DescribeInstanceAttribute", 0.1), "Client.UnauthorizedOperation", 0.02),
+    failing(read("secretsmanager.amazonaws.com", "GetSecretValue", 1.0), "ResourceNotFoundException", 0.01),
+    write("ssm.amazonaws.com", "PutParameter", 0.05),
+    write("ssm.amazonaws.com", "DeleteParameter", 0.005),
+    write("ssm.amazonaws.com", "SendCommand", 0.02),
+    write("ec2.amazonaws.com", "RunInstances", 0.02),
+    write("ec2.amazonaws.com", "TerminateInstances", 0.02),
+    write("ec2.amazonaws.com", "StartInstances", 0.01),
+    write("ec2.amazonaws.com", "CreateSnapshot", 0.01),
+    write("iam.amazonaws.com", "CreateRole", 0.003),
+    write("iam.amazonaws.com", "AttachRolePolicy", 0.004),
+    write("iam.amazonaws.com", "CreateAccessKey", 0.001),
+    write("lambda.amazonaws.com", "UpdateFunctionCode20150331v2", 0.01),
+    write("cloudformation.amazonaws.com", "UpdateStack", 0.003),
+    write("autoscaling.amazonaws.com", "CompleteLifecycleAction", 0.01),
+    write("dynamodb.amazonaws.com", "CreateBackup", 0.002),
+    write("cloudtrail.amazonaws.com", "StopLogging", 0.0005),
+];
+
+/// Builds the scenario for `seed`.
+pub fn build(seed: u64) -> World {
+    let mut world = World::new(START, DAYS);
+    let mut rng = Rng(seed ^ 0x7261_696c_7369_6768);
+    background(&mut world, &mut rng);
+    harmless(&mut world, &mut rng);
+    attacks(&mut world, &mut rng);
+    world
+}
+
+fn background(world: &mut World, rng: &mut Rng) {
+    for region in REGIONS {
+        for api in BACKGROUND {
+            // Busy APIs drift from hour to hour more than a Poisson process would.
+            let mut hour_factor = 1.0;
+            for minute in world.start..world.end() {
+                if minute % HOUR == 0 {
+                    hour_factor = 0.8 + 0.4 * rng.unit();
+                }
+                let mean = api.peak * rhythm(minute) * if api.peak >= 1.0 { hour_factor } else { 1.0 };
+                let (code, share) = api.error.unwrap_or(("", 0.0));
+                let ok = rng.poisson(mean * (1.0 - share));
+                let errors = if share > 0.0 { rng.poisson(mean * share) } else { 0 };
+                world.add(region, api.call, minute, ok, errors, api.error.map(|_| code), None);
+            }
+        }
+    }
+}
+
+/// Adds `per_minute` calls per minute (Poisson noise around it) over `minutes` from `at`.
+#[allow(clippy::too_many_arguments)]
+fn burst(
+    world: &mut World,
+    rng: &mut Rng,
+    tag: usize,
+    region: &'static str,
+    call: Call<'static>,
+    at: Minute,
+    per_minute: &[f64],
+    error: Option<&str>,
+) {
+    for (i, &mean) in per_minute.iter().enumerate() {
+        let n = rng.poisson(mean);
+        let (ok, errors) = if error.is_some() { (0, n) } else { (n, 0) };
+        world.add(region, call, at + i as i64, ok, errors, error, Some(tag));
+    }
+}
+
+/// Activity level at a minute: a working-day hump, quiet nights, half-busy weekends.
+fn rhythm(minute: Minute) -> f64 {
+    let hour = (minute - START).rem_euclid(MINUTES_PER_DAY) as f64 / 60.0;
+    let weekend = (minute - START).div_euclid(MINUTES_PER_DAY) % 7 >= 5;
+    let working = (-((hour - 13.0) / 3.5).powi(2)).exp();
+    (0.15 + 0.85 * working) * if weekend { 0.5 } else { 1.0 }
+}
+
+fn day_at(day: i64, hour: i64, minute: i64) -> Minute {
+    START + day * MINUTES_PER_DAY + hour * HOUR + minute
+}
+
+fn harmless(world: &mut World, rng: &mut Rng) {
+    let backup = write("dynamodb.amazonaws.com", "CreateBackup", 0.0).call;
+    let lifecycle = write("autoscaling.amazonaws.com", "CompleteLifecycleAction", 0.0).call;
+    let run = write("ec2.amazonaws.com", "RunInstances", 0.0).call;
+    let deploy = [write("cloudformation.amazonaws.com", "UpdateStack", 0.0).call,
+        write("lambda.amazonaws.com", "UpdateFunctionCode20150331v2", 0.0).call];
+    for region in REGIONS {
+        let nightly = world.tag(format!("nightly backup job {region}"), Intent::Harmless);
+        let scaling = world.tag(format!("autoscaling at 08:00 and 18:00 {region}"), Intent::Harmless);
+        let weekly = world.tag(format!("weekly Tuesday deploy {region}"), Intent::Harmless);
+        for day in 0..DAYS {
+            burst(world, rng, nightly, region, backup, day_at(day, 1, 0), &[25.0; 4], None);
+            let weekday = day % 7 < 5;
+            for hour in [8, 18].into_iter().filter(|_| weekday) {
+                for call in [lifecycle, run] {
+                    burst(world, rng, scaling, region, call, day_at(day, hour, 0), &[10.0; 3], None);
+                }
+            }
+            if day % 7 == 1 {
+                for call in deploy {
+                    burst(world, rng, weekly, region, call, day_at(day, 10, 0), &[12.0; 10], None);
+                }
+            }
+        }
+    }
+    // Console page loads: hundreds of reads a minute; old records without readOnly, whose
+    // Describe/List names make them reads, so the call-rate type must not see them.
+    let console = world.tag("console page loads (reads without readOnly)", Intent::Harmless);
+    for (i, name) in ["DescribeInstances", "ListRoles", "DescribeSecurityGroups"].iter().enumerate() {
+        let call = Call { source: "ec2.amazonaws.com", name, read_only: None, management: true };
+        let at = day_at(9 + 5 * i as i64, 14, rng.below(60) as i64);
+        burst(world, rng, console, "us-east-1", call, at, &[400.0, 250.0], None);
+    }
+    let reads = world.tag("read-only burst (DescribeInstances)", Intent::Harmless);
+    let describe = read("ec2.amazonaws.com", "DescribeInstances", 0.0).call;
+    burst(world, rng, reads, "eu-west-1", describe, day_at(23, 16, 0), &[600.0; 3], None);
+    let data = world.tag("data-event burst (S3 PutObject)", Intent::Harmless);
+    let put_object = Call { source: "s3.amazonaws.com", name: "PutObject", read_only: Some(false), management: false };
+    burst(world, rng, data, "us-east-1", put_object, day_at(26, 3, 10), &[2000.0; 5], None);
+    // A burst on day 5 (before anything is judged) repeated at the same hour a week later.
+    let snapshot = write("ec2.amazonaws.com", "CreateSnapshot", 0.0).call;
+    let first = world.tag("snapshot burst, first seen before judging", Intent::Harmless);
+    burst(world, rng, first, "us-east-1", snapshot, day_at(5, 14, 0), &[20.0; 4], None);
+    let repeat = world.tag("snapshot burst equal to last week's", Intent::Harmless);
+    burst(world, rng, repeat, "us-east-1", snapshot, day_at(12, 14, 0), &[20.0; 4], None);
+}
+
+fn attacks(world: &mut World, rng: &mut Rng) {
+    let jitter = |rng: &mut Rng| rng.below(60) as i64;
+    attacks::place_invictus(world, "invictus at its real time", "us-east-1", day_at(30, 11, 54));
+    let at = day_at(16, 3, 20 + jitter(rng));
+    attacks::place_invictus(world, "invictus at night", "eu-west-1", at);
+    let at = day_at(40, 15, jitter(rng));
+    attacks::place_invictus(world, "invictus on a Saturday", "us-east-1", at);
+    for (i, technique) in attacks::STRATUS.iter().enumerate() {
+        let at = day_at(10 + 4 * i as i64, 9 + 2 * i as i64, jitter(rng));
+        attacks::place_stratus(world, technique, REGIONS[i % 2], at);
+    }
+
+    let assume = read("sts.amazonaws.com", "AssumeRole", 0.0).call;
+    let storm = world.tag("AccessDenied storm on a busy API", Intent::Attack);
+    burst(world, rng, storm, "us-east-1", assume, day_at(19, 15, 10), &[60.0; 8], Some("AccessDenied"));
+    let list_users = read("iam.amazonaws.com", "ListUsers", 0.0).call;
+    let storm = world.tag("AccessDenied storm on a new API", Intent::Attack);
+    let at = day_at(33, 4, jitter(rng));
+    burst(world, rng, storm, "eu-west-1", list_users, at, &[30.0; 3], Some("AccessDenied"));
+
+    let secret = read("secretsmanager.amazonaws.com", "GetSecretValue", 0.0).call;
+    let ramp = world.tag("slow ramp of failing secret reads", Intent::Attack);
+    let rising: Vec<f64> = (1..=40).map(|i| i as f64).collect();
+    burst(world, rng, ramp, "us-east-1", secret, day_at(27, 9, 0), &rising, Some("ResourceNotFoundException"));
+    let streams = write("logs.amazonaws.com", "CreateLogStream", 0.0).call;
+    let ramp = world.tag("slow ramp on a busy API at night", Intent::Attack);
+    let rising: Vec<f64> = (1..=30).map(|i| 20.0 * i as f64).collect();
+    let at = day_at(35, 3, jitter(rng));
+    burst(world, rng, ramp, "eu-west-1", streams, at, &rising, None);
+    let night = world.tag("busy API doubled at night", Intent::Attack);
+    let at = day_at(24, 2, jitter(rng));
+    burst(world, rng, night, "us-east-1", streams, at, &[150.0; 10], None);
+    let run = write("ec2.amazonaws.com", "RunInstances", 0.0).call;
+    let weekend = world.tag("instances launched on a Sunday", Intent::Attack);
+    let at = day_at(20, 11, jitter(rng));
+    burst(world, rng, weekend, "eu-west-1", run, at, &[15.0; 5], None);
+    let snapshot = write("ec2.amazonaws.com", "CreateSnapshot", 0.0).call;
+    let once = world.tag("snapshot burst never seen before", Intent::Attack);
+    burst(world, rng, once, "eu-west-1", snapshot, day_at(29, 14, 0), &[20.0; 4], None);
+    let again = world.tag("the same snapshot burst a week later", Intent::Harmless);
+    burst(world, rng, again, "eu-west-1", snapshot, day_at(36, 14, 0), &[20.0; 4], None);
+}
