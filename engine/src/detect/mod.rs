@@ -5,12 +5,14 @@
 //! records. Saving is idempotent (IDs derive from the insight itself and a stored Start is
 //! never rewritten), so detection can run again and again over the same history.
 
+pub mod config;
 pub mod detector;
 pub mod stats;
 
 use serde::Serialize;
 
-pub use detector::{detect_series, Anomaly, DetectorConfig, Sensitivity};
+pub use config::{ConfigError, DetectorConfig, Sensitivity};
+pub use detector::{detect_series, Anomaly, Direction, SeriesDetector};
 
 use crate::insight::{Attribution, InsightEvent, InsightFacts, State, ValueAverage};
 use crate::store::{Attribute, InsightType, SeriesKey, Store, StoreError, StoredInsight, Trail};

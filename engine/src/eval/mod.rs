@@ -50,6 +50,9 @@ pub fn evaluate(seed: u64) -> EvalSummary {
         let name = format!("trailsight ({})", sensitivity.as_str());
         scores.push(score::score(&world, &name, |c, from, until| detect_series(c, from, until, &cfg)));
     }
+    // The same rule without the time-of-day profile: what seasonality adds.
+    let flat = DetectorConfig { profile_days: 0, ..DetectorConfig::default() };
+    scores.push(score::score(&world, "flat 7-day (no profile)", |c, from, until| detect_series(c, from, until, &flat)));
     let quiet = DetectorConfig::default().quiet_minutes;
     let name = format!("naive (7-day mean + {NAIVE_K} sd)");
     scores.push(score::score(&world, &name, |c, from, until| naive::detect_naive(c, from, until, NAIVE_K, quiet)));

@@ -33,7 +33,7 @@ pub fn detect_naive(counts: &[(Minute, u32)], history_start: Minute, until: Minu
         let threshold = mean + k * (sum_sq / w as f64 - mean * mean).max(0.0).sqrt();
         match active.as_mut() {
             None if x > threshold && x > 0.0 => {
-                let a = Anomaly { start: t, end: None, baseline_average: mean, first_count: x as u32, total: x as u64 };
+                let a = Anomaly { start: t, end: None, baseline_average: mean, first_count: x as u32, total: x as u64, direction: Default::default() };
                 active = Some((a, threshold, t));
             }
             None => {}

@@ -148,6 +148,14 @@ fn harmless(world: &mut World, rng: &mut Rng) {
             }
         }
     }
+    let adhoc = world.tag("batch job at random times, three a day", Intent::Harmless);
+    let send = write("ssm.amazonaws.com", "SendCommand", 0.0).call;
+    for day in 0..DAYS {
+        for _ in 0..3 {
+            let at = day_at(day, 0, rng.below(MINUTES_PER_DAY as usize) as i64);
+            burst(world, rng, adhoc, REGIONS[day as usize % 2], send, at, &[10.0; 3], None);
+        }
+    }
     // Console page loads: hundreds of reads a minute; old records without readOnly, whose
     // Describe/List names make them reads, so the call-rate type must not see them.
     let console = world.tag("console page loads (reads without readOnly)", Intent::Harmless);
