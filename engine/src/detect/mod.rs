@@ -8,11 +8,13 @@
 pub mod config;
 pub mod detector;
 pub mod stats;
+pub mod stream;
 
 use serde::Serialize;
 
 pub use config::{ConfigError, DetectorConfig, Sensitivity};
 pub use detector::{detect_series, Anomaly, Direction, SeriesDetector};
+pub use stream::{StreamDetector, StreamEvent};
 
 use crate::insight::{Attribution, InsightEvent, InsightFacts, State, ValueAverage};
 use crate::store::{Attribute, InsightType, SeriesKey, Store, StoreError, StoredInsight, Trail};

@@ -8,11 +8,13 @@
 //! - [`attacks`]: the real attack records placed in it.
 //! - [`naive`]: the reference detector (flat mean + k standard deviations).
 //! - [`score`]: labels, matching and metrics.
+//! - [`bench`]: the detection benchmark (`trailsight bench-detect`).
 //!
 //! The detectors run on in-memory series, not through a database, so the whole run takes
 //! seconds; `engine/tests/demo_detection.rs` covers the path through SQLite.
 
 pub mod attacks;
+pub mod bench;
 pub mod naive;
 pub mod scenario;
 pub mod score;

@@ -1,6 +1,7 @@
 //! The command line. Names here are a contract (scripts and later features build on them):
 //! extend, do not rename.
 
+mod bench;
 mod demo;
 mod detect;
 mod eval;
@@ -35,6 +36,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Score the detector on labelled scenarios, beside a naive reference detector.
     Eval(eval::EvalArgs),
+    /// Time detection on synthetic counts: series-minutes per second (build with --release).
+    BenchDetect(bench::BenchArgs),
 }
 
 /// The database option every subcommand shares.
@@ -63,6 +66,7 @@ impl Cli {
             Command::Insights(args) => insights::run(args).await,
             Command::Demo(args) => demo::run(args).await,
             Command::Eval(args) => eval::run(args),
+            Command::BenchDetect(args) => bench::run(args),
         }
     }
 }
