@@ -71,11 +71,12 @@ pub enum ConfigError {
 
 impl DetectorConfig {
     pub fn new(sensitivity: Sensitivity) -> DetectorConfig {
-        // ~10^4 minutes per series-week: 1e-7 keeps chance starts to well under one per
-        // hundred series-days even before the count floor.
+        // 1.44e5 series-minutes per hundred series-days: 1e-6 allows ~0.1 chance starts
+        // there before the count floor, ratio and precedents remove most of them (the
+        // evaluation measures what is left).
         let (min_count, start_probability) = match sensitivity {
             Sensitivity::Low => (10, 1e-9),
-            Sensitivity::Medium => (5, 1e-7),
+            Sensitivity::Medium => (5, 1e-6),
             Sensitivity::High => (3, 1e-5),
         };
         DetectorConfig {

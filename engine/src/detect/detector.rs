@@ -11,27 +11,30 @@
 //! `baseline_minutes` before `t`), with count `x`:
 //!
 //! 1. **Expected rate.** The time-of-day profile: the mean and variance of the counts in the
-//!    same clock hour on each of the last `D` days (`D` = the days of history, at most
-//!    `profile_days`). Without a profile, the flat seven-day window. AWS's
+//!    same clock hour on the earlier days of the same kind (weekdays, or weekends) among
+//!    the last `D` days (`D` = the days of history, at most `profile_days`; all days while
+//!    fewer than two of the kind are known). Without a profile, the flat seven-day window. AWS's
 //!    `baseline.average` is always the flat seven-day mean, zeros included.
 //! 2. **Count model.** Poisson with that mean, or a negative binomial with that mean and
 //!    variance when the variance is larger (see [`super::stats`]).
 //! 3. **Start.** `x >= min_count`, `x >= min_ratio` times the expected mean,
-//!    `P(X >= x) < start_probability`, and not routine: fewer than `max_precedents` minutes
-//!    within an hour of the same clock time on the earlier `D` days reached `x / 2` (a
-//!    nightly job, a weekly deploy, last week's same burst), and bursts (minutes at least
-//!    `min_ratio` times the expected mean of their own hour) reaching `x / 2` came at fewer
-//!    than `routine_hours` different clock hours in the last seven days (work at no fixed
-//!    time).
+//!    `P(X >= x) < start_probability`, and not routine. A *precedent* is an earlier minute
+//!    that was itself a burst (at least `min_ratio` times the expected mean of its own
+//!    hour) of at least `x / 2`. Routine means `max_precedents` precedents within 90
+//!    minutes of the same clock time on the earlier `D` days (a nightly job, a weekly deploy, last
+//!    week's same burst), or precedents at `routine_hours` different clock hours of the
+//!    last seven days (work at no fixed time).
 //! 4. **Hysteresis.** While an insight lasts its model is frozen (the burst must not raise
 //!    its own bar); a minute is still *elevated* when `x >= max(1, min_count / 2)` and
 //!    `P(X >= x) < continue_probability`. It ends after `quiet_minutes` minutes in a row
 //!    that are not; End is the minute after the last elevated one. An insight still
 //!    elevated at the last closed minute has no end yet.
-//! 5. **Drops** (when `drops` is on): the last `drop_minutes` minutes together are far
-//!    below the expected rate (`P(S <= s) < start_probability` for their sum under a Poisson
-//!    of `drop_minutes` times the expected mean), for an API that normally makes at least
-//!    `min_count` calls a minute at that time.
+//! 5. **Drops** (when `drops` is on): the minute is under half the expected mean and the
+//!    last `drop_minutes` minutes together are far below it (`P(S <= s) <
+//!    start_probability` for their sum under a Poisson of `drop_minutes` times the expected
+//!    mean), for an API that normally makes at least `min_count` calls a minute at that
+//!    time. It starts at the first of the run of low minutes, continues while that window
+//!    test stays below `continue_probability`, and ends as in 4.
 
 use std::collections::VecDeque;
 
@@ -41,6 +44,28 @@ use super::config::DetectorConfig;
 use super::stats::CountModel;
 
 const HOUR: i64 = 60;
+/// How far from the same clock time an earlier burst still counts as a precedent: a
+/// pipeline that runs "around 10:00" drifts.
+const PRECEDENT_SPREAD: i64 = 90;
+
+/// A precedent must be a count this unlikely as Poisson noise around its slot's mean: over
+/// the ~3,600 minutes searched for precedents, noise supplies well under one.
+const PRECEDENT_PROBABILITY: f64 = 1e-4;
+
+/// Weekdays and weekends keep separate time-of-day profiles; 1970-01-01 was a Thursday.
+fn is_weekend(day: i64) -> bool {
+    (day + 3).rem_euclid(7) >= 5
+}
+
+/// The profile slot of a minute: its clock hour, on a weekday or a weekend.
+fn slot_of(m: Minute) -> usize {
+    let hour = m.div_euclid(HOUR).rem_euclid(24) as usize;
+    if is_weekend(m.div_euclid(MINUTES_PER_DAY)) {
+        24 + hour
+    } else {
+        hour
+    }
+}
 
 /// Whether an insight is unusually high or unusually low activity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -94,8 +119,9 @@ pub struct SeriesDetector {
     hour_sum: f64,
     hour_sum_sq: f64,
     hour_whole: bool,
-    /// Per hour of the day, `(sum, sum of squares)` of that hour on earlier days, newest last.
-    slots: Vec<VecDeque<(f64, f64)>>,
+    /// Per hour of the day on weekdays (0-23) and weekends (24-47), `(day, sum, sum of
+    /// squares)` of that hour on earlier days within `profile_days`, newest last.
+    slots: Vec<VecDeque<(i64, f64, f64)>>,
     active: Option<Active>,
 }
 
@@ -121,7 +147,7 @@ impl SeriesDetector {
             hour_sum_sq: 0.0,
             // Set at the first hour boundary: a partial first hour never enters the profile.
             hour_whole: false,
-            slots: vec![VecDeque::new(); 24],
+            slots: vec![VecDeque::new(); 48],
             active: None,
         }
     }
@@ -143,9 +169,10 @@ impl SeriesDetector {
         let x = at(t);
         if t.rem_euclid(HOUR) == 0 {
             if self.hour_whole {
-                let slot = &mut self.slots[(t - 1).div_euclid(HOUR).rem_euclid(24) as usize];
-                slot.push_back((self.hour_sum, self.hour_sum_sq));
-                if slot.len() as i64 > self.cfg.profile_days {
+                let day = (t - 1).div_euclid(MINUTES_PER_DAY);
+                let slot = &mut self.slots[slot_of(t - 1)];
+                slot.push_back((day, self.hour_sum, self.hour_sum_sq));
+                while slot.front().is_some_and(|(d, _, _)| *d <= day - self.cfg.profile_days) {
                     slot.pop_front();
                 }
             }
@@ -203,8 +230,10 @@ impl SeriesDetector {
             }
         } else if cfg.drops && t - cfg.drop_minutes + 1 >= self.history_start + cfg.baseline_minutes {
             let model = self.expected(t);
-            if model.mean() >= cfg.min_count as f64 && drop_tail(cfg, model, t, at) < cfg.start_probability.ln() {
-                let from = t - cfg.drop_minutes + 1;
+            let low = |m: Minute| (at(m) as f64) < model.mean() / 2.0;
+            if model.mean() >= cfg.min_count as f64 && low(t) && drop_tail(cfg, model, t, at) < cfg.start_probability.ln() {
+                // The drop began with the run of low minutes that ends here.
+                let from = (t - cfg.drop_minutes + 1..=t).rev().take_while(|&m| low(m)).last().unwrap_or(t);
                 let total = (from..=t).map(|m| at(m) as u64).sum();
                 self.active = Some(start(model, from, Direction::Below, total));
             }
@@ -212,12 +241,20 @@ impl SeriesDetector {
         None
     }
 
-    /// The count model of minute `t`: its clock hour on earlier days, or the flat window.
+    /// The count model of minute `t`: its clock hour on earlier days of the same kind
+    /// (weekday or weekend; all days while fewer than two of that kind are known), or the
+    /// flat window without a profile.
     fn expected(&self, t: Minute) -> CountModel {
-        let slot = &self.slots[t.div_euclid(HOUR).rem_euclid(24) as usize];
-        let (n, sum, sum_sq) = if self.cfg.profile_days > 0 && !slot.is_empty() {
-            let (s, q) = slot.iter().fold((0.0, 0.0), |(s, q), (a, b)| (s + a, q + b));
-            ((slot.len() as i64 * HOUR) as f64, s, q)
+        let same_kind = &self.slots[slot_of(t)];
+        let other_kind = &self.slots[(slot_of(t) + 24) % 48];
+        let days: Vec<&(i64, f64, f64)> = if same_kind.len() >= 2 {
+            same_kind.iter().collect()
+        } else {
+            same_kind.iter().chain(other_kind).collect()
+        };
+        let (n, sum, sum_sq) = if self.cfg.profile_days > 0 && !days.is_empty() {
+            let (s, q) = days.iter().fold((0.0, 0.0), |(s, q), (_, a, b)| (s + a, q + b));
+            ((days.len() as i64 * HOUR) as f64, s, q)
         } else {
             (self.cfg.baseline_minutes as f64, self.sum, self.sum_sq)
         };
@@ -232,26 +269,43 @@ impl SeriesDetector {
     /// fixed times a day do not make a burst at a third time routine.
     fn routine(&self, t: Minute, x: u32, at: &impl Fn(Minute) -> u32) -> bool {
         let cfg = &self.cfg;
-        let days = cfg.profile_days.min((t - self.history_start) / MINUTES_PER_DAY);
+        // The smallest count that is a burst in each slot (a Monday and a Saturday stand
+        // for their kind): at least `min_ratio` times the slot's mean, and beyond the
+        // Poisson noise around it. Poisson, not the fitted model: recurring bursts widen
+        // their slot's spread, and must not hide themselves from this test.
+        let (monday, saturday) = (4 * MINUTES_PER_DAY, 2 * MINUTES_PER_DAY);
+        let burst_floor: Vec<u32> = (0..48)
+            .map(|s| {
+                let mean = self.expected(if s < 24 { monday } else { saturday } + (s % 24) as i64 * HOUR).mean();
+                let noise = CountModel::Poisson { mean };
+                let mut c = ((cfg.min_ratio * mean).ceil() as u32).max(1);
+                while noise.ln_upper_tail(c) >= PRECEDENT_PROBABILITY.ln() {
+                    c += 1;
+                }
+                c
+            })
+            .collect();
         let half = x.div_ceil(2);
-        let seasonal = (1..=days)
-            .flat_map(|d| (t - d * MINUTES_PER_DAY - HOUR)..=(t - d * MINUTES_PER_DAY + HOUR))
-            .filter(|&m| at(m) >= half)
+        let precedent = |m: Minute| {
+            let c = at(m);
+            c >= half && c >= burst_floor[slot_of(m)]
+        };
+        let days = cfg.profile_days.min((t - self.history_start) / MINUTES_PER_DAY);
+        let same_time = (1..=days)
+            .map(|d| t - d * MINUTES_PER_DAY)
+            .flat_map(|m| (m - PRECEDENT_SPREAD)..=(m + PRECEDENT_SPREAD))
+            .filter(|&m| precedent(m))
             .take(cfg.max_precedents)
             .count();
-        if seasonal >= cfg.max_precedents {
+        if same_time >= cfg.max_precedents {
             return true;
         }
-        let usual: Vec<f64> = (0..24).map(|h| self.expected(h * HOUR).mean()).collect();
         let hour_of = |m: Minute| m.div_euclid(HOUR).rem_euclid(24) as usize;
         let mut hours = [false; 24];
-        for m in (t - cfg.baseline_minutes)..t {
-            let c = at(m);
-            if c >= half && c as f64 >= cfg.min_ratio * usual[hour_of(m)] && !hours[hour_of(m)] {
-                hours[hour_of(m)] = true;
-                if hours.iter().filter(|h| **h).count() >= cfg.routine_hours {
-                    return true;
-                }
+        for m in ((t - cfg.baseline_minutes)..t).filter(|&m| precedent(m)) {
+            hours[hour_of(m)] = true;
+            if hours.iter().filter(|h| **h).count() >= cfg.routine_hours {
+                return true;
             }
         }
         false
@@ -364,5 +418,51 @@ mod tests {
         let found = detect_series(&counts, 0, 9 * DAY, &DetectorConfig::default());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].start, 8 * DAY + 7);
+    }
+
+    /// Poisson counts at `rate(minute)` for `days` days.
+    fn noisy(days: i64, seed: u64, rate: impl Fn(Minute) -> f64) -> Vec<(Minute, u32)> {
+        let mut rng = crate::demo::Rng(seed);
+        (0..days * DAY).map(|m| (m, rng.poisson(rate(m)))).filter(|(_, c)| *c > 0).collect()
+    }
+
+    #[test]
+    fn a_nightly_job_is_routine_but_the_same_burst_at_noon_is_not() {
+        let nightly = |m: Minute| if (180..183).contains(&(m % DAY)) { 20.0 } else { 0.02 };
+        let counts = noisy(12, 1, nightly);
+        assert!(detect_series(&counts, 0, 12 * DAY, &DetectorConfig::default()).is_empty());
+        let noon = 11 * DAY + 720;
+        let counts = with_burst(counts, noon, &[20, 21, 19]);
+        let found = detect_series(&counts, 0, 12 * DAY, &DetectorConfig::default());
+        assert_eq!(found.iter().map(|a| (a.start, a.end)).collect::<Vec<_>>(), [(noon, Some(noon + 3))]);
+    }
+
+    #[test]
+    fn a_busy_api_doubled_at_night_needs_the_time_of_day_profile() {
+        // 200 calls a minute in the afternoon, 20 at night: 60 at 02:00 is triple the
+        // usual night but a third of a flat week's spread.
+        let busy = |m: Minute| if (600..1080).contains(&(m % DAY)) { 200.0 } else { 20.0 };
+        let night = 20 * DAY + 120;
+        let counts = with_burst(noisy(21, 2, busy), night, &[60, 62, 58, 61, 60]);
+        let flat = DetectorConfig { profile_days: 0, ..DetectorConfig::default() };
+        assert!(detect_series(&counts, 0, 21 * DAY, &flat).is_empty());
+        let found = detect_series(&counts, 0, 21 * DAY, &DetectorConfig::default());
+        assert_eq!(found.iter().map(|a| (a.start, a.end)).collect::<Vec<_>>(), [(night, Some(night + 5))]);
+    }
+
+    #[test]
+    fn an_outage_is_a_drop_only_when_drops_are_on() {
+        let mut counts = noisy(10, 3, |_| 30.0);
+        let outage = 9 * DAY + 300;
+        counts.retain(|(m, _)| !(outage..outage + 30).contains(m));
+        assert!(detect_series(&counts, 0, 10 * DAY, &DetectorConfig::default()).is_empty());
+        let cfg = DetectorConfig { drops: true, ..DetectorConfig::default() };
+        let found = detect_series(&counts, 0, 10 * DAY, &cfg);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let drop = &found[0];
+        assert_eq!((drop.direction, drop.start, drop.first_count), (Direction::Below, outage, 0));
+        let end = drop.end.unwrap();
+        assert!((outage + 30..outage + 45).contains(&end), "ends soon after calls return: {end}");
+        assert!(drop.insight_average().unwrap() < drop.baseline_average / 2.0);
     }
 }

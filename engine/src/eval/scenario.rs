@@ -142,8 +142,10 @@ fn harmless(world: &mut World, rng: &mut Rng) {
                 }
             }
             if day % 7 == 1 {
+                // Deploys start when the pipeline gets there: 10:00 give or take 40 minutes.
+                let at = day_at(day, 9, 20 + rng.below(80) as i64);
                 for call in deploy {
-                    burst(world, rng, weekly, region, call, day_at(day, 10, 0), &[12.0; 10], None);
+                    burst(world, rng, weekly, region, call, at, &[12.0; 10], None);
                 }
             }
         }
@@ -217,6 +219,18 @@ fn attacks(world: &mut World, rng: &mut Rng) {
     let snapshot = write("ec2.amazonaws.com", "CreateSnapshot", 0.0).call;
     let once = world.tag("snapshot burst never seen before", Intent::Attack);
     burst(world, rng, once, "eu-west-1", snapshot, day_at(29, 14, 0), &[20.0; 4], None);
+    let tags = write("ec2.amazonaws.com", "CreateTags", 0.0).call;
+    let modest = world.tag("modest burst on an ordinary API", Intent::Attack);
+    let at = day_at(31, 14, jitter(rng));
+    burst(world, rng, modest, "us-east-1", tags, at, &[12.0; 3], None);
+    let decrypt = read("kms.amazonaws.com", "Decrypt", 0.0).call;
+    let small = world.tag("small AccessDenied storm on a busy API", Intent::Attack);
+    let at = day_at(22, 13, jitter(rng));
+    burst(world, rng, small, "eu-west-1", decrypt, at, &[8.0; 2], Some("AccessDeniedException"));
+    let keys = write("iam.amazonaws.com", "CreateAccessKey", 0.0).call;
+    let few = world.tag("six access keys in one minute", Intent::Attack);
+    let at = day_at(34, 20, jitter(rng));
+    burst(world, rng, few, "us-east-1", keys, at, &[6.0], None);
     let again = world.tag("the same snapshot burst a week later", Intent::Harmless);
     burst(world, rng, again, "eu-west-1", snapshot, day_at(36, 14, 0), &[20.0; 4], None);
 }
