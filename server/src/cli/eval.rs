@@ -1,5 +1,6 @@
 //! `trailsight eval`: score the detector on the labelled scenario and print the figures.
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -19,11 +20,12 @@ pub struct EvalArgs {
 pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let summary = engine::eval::evaluate(args.seed);
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+    let text = if args.json {
+        serde_json::to_string_pretty(&summary)? + "\n"
     } else {
-        print!("{}", summary.table());
-        println!("evaluated in {:.1} s", started.elapsed().as_secs_f64());
-    }
+        format!("{}evaluated in {:.1} s\n", summary.table(), started.elapsed().as_secs_f64())
+    };
+    // A closed pipe (`| head`) is the reader's choice, not an error worth a panic.
+    let _ = std::io::stdout().write_all(text.as_bytes());
     Ok(if summary.targets_met { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
