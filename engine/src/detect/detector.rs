@@ -231,7 +231,10 @@ impl SeriesDetector {
         } else if cfg.drops && t - cfg.drop_minutes + 1 >= self.history_start + cfg.baseline_minutes {
             let model = self.expected(t);
             let low = |m: Minute| (at(m) as f64) < model.mean() / 2.0;
-            if model.mean() >= cfg.min_count as f64 && low(t) && drop_tail(cfg, model, t, at) < cfg.start_probability.ln() {
+            if model.mean() >= cfg.min_count as f64
+                && low(t)
+                && drop_tail(cfg, model, t, at) < cfg.start_probability.ln()
+            {
                 // The drop began with the run of low minutes that ends here.
                 let from = (t - cfg.drop_minutes + 1..=t).rev().take_while(|&m| low(m)).last().unwrap_or(t);
                 let total = (from..=t).map(|m| at(m) as u64).sum();
@@ -410,8 +413,7 @@ mod tests {
     #[test]
     fn a_busy_bursty_api_needs_a_much_bigger_burst() {
         // 20 calls a minute with batch spikes of 60 every hour: a spike of 60 is routine.
-        let mut counts: Vec<(Minute, u32)> =
-            (0..9 * DAY).map(|m| (m, if m % 60 == 0 { 60 } else { 20 })).collect();
+        let mut counts: Vec<(Minute, u32)> = (0..9 * DAY).map(|m| (m, if m % 60 == 0 { 60 } else { 20 })).collect();
         let found = detect_series(&counts, 0, 9 * DAY, &DetectorConfig::default());
         assert!(found.is_empty(), "{found:?}");
         counts[(8 * DAY + 7) as usize].1 = 400;

@@ -8,7 +8,13 @@ use crate::detect::Anomaly;
 use crate::time::{Minute, BASELINE_MINUTES};
 
 /// Finds the minutes whose count exceeds `mean + k * sd` of the seven days before them.
-pub fn detect_naive(counts: &[(Minute, u32)], history_start: Minute, until: Minute, k: f64, quiet: i64) -> Vec<Anomaly> {
+pub fn detect_naive(
+    counts: &[(Minute, u32)],
+    history_start: Minute,
+    until: Minute,
+    k: f64,
+    quiet: i64,
+) -> Vec<Anomaly> {
     let w = BASELINE_MINUTES;
     let first_judged = history_start + w;
     if until <= first_judged {
@@ -33,7 +39,14 @@ pub fn detect_naive(counts: &[(Minute, u32)], history_start: Minute, until: Minu
         let threshold = mean + k * (sum_sq / w as f64 - mean * mean).max(0.0).sqrt();
         match active.as_mut() {
             None if x > threshold && x > 0.0 => {
-                let a = Anomaly { start: t, end: None, baseline_average: mean, first_count: x as u32, total: x as u64, direction: Default::default() };
+                let a = Anomaly {
+                    start: t,
+                    end: None,
+                    baseline_average: mean,
+                    first_count: x as u32,
+                    total: x as u64,
+                    direction: Default::default(),
+                };
                 active = Some((a, threshold, t));
             }
             None => {}

@@ -127,8 +127,10 @@ fn harmless(world: &mut World, rng: &mut Rng) {
     let backup = write("dynamodb.amazonaws.com", "CreateBackup", 0.0).call;
     let lifecycle = write("autoscaling.amazonaws.com", "CompleteLifecycleAction", 0.0).call;
     let run = write("ec2.amazonaws.com", "RunInstances", 0.0).call;
-    let deploy = [write("cloudformation.amazonaws.com", "UpdateStack", 0.0).call,
-        write("lambda.amazonaws.com", "UpdateFunctionCode20150331v2", 0.0).call];
+    let deploy = [
+        write("cloudformation.amazonaws.com", "UpdateStack", 0.0).call,
+        write("lambda.amazonaws.com", "UpdateFunctionCode20150331v2", 0.0).call,
+    ];
     for region in REGIONS {
         let nightly = world.tag(format!("nightly backup job {region}"), Intent::Harmless);
         let scaling = world.tag(format!("autoscaling at 08:00 and 18:00 {region}"), Intent::Harmless);
@@ -192,45 +194,120 @@ fn attacks(world: &mut World, rng: &mut Rng) {
         attacks::place_stratus(world, technique, REGIONS[i % 2], at);
     }
 
-    let assume = read("sts.amazonaws.com", "AssumeRole", 0.0).call;
-    let storm = world.tag("AccessDenied storm on a busy API", Intent::Attack);
-    burst(world, rng, storm, "us-east-1", assume, day_at(19, 15, 10), &[60.0; 8], Some("AccessDenied"));
-    let list_users = read("iam.amazonaws.com", "ListUsers", 0.0).call;
-    let storm = world.tag("AccessDenied storm on a new API", Intent::Attack);
-    let at = day_at(33, 4, jitter(rng));
-    burst(world, rng, storm, "eu-west-1", list_users, at, &[30.0; 3], Some("AccessDenied"));
-
-    let secret = read("secretsmanager.amazonaws.com", "GetSecretValue", 0.0).call;
-    let ramp = world.tag("slow ramp of failing secret reads", Intent::Attack);
-    let rising: Vec<f64> = (1..=40).map(|i| i as f64).collect();
-    burst(world, rng, ramp, "us-east-1", secret, day_at(27, 9, 0), &rising, Some("ResourceNotFoundException"));
-    let streams = write("logs.amazonaws.com", "CreateLogStream", 0.0).call;
-    let ramp = world.tag("slow ramp on a busy API at night", Intent::Attack);
-    let rising: Vec<f64> = (1..=30).map(|i| 20.0 * i as f64).collect();
-    let at = day_at(35, 3, jitter(rng));
-    burst(world, rng, ramp, "eu-west-1", streams, at, &rising, None);
-    let night = world.tag("busy API doubled at night", Intent::Attack);
-    let at = day_at(24, 2, jitter(rng));
-    burst(world, rng, night, "us-east-1", streams, at, &[150.0; 10], None);
-    let run = write("ec2.amazonaws.com", "RunInstances", 0.0).call;
-    let weekend = world.tag("instances launched on a Sunday", Intent::Attack);
-    let at = day_at(20, 11, jitter(rng));
-    burst(world, rng, weekend, "eu-west-1", run, at, &[15.0; 5], None);
-    let snapshot = write("ec2.amazonaws.com", "CreateSnapshot", 0.0).call;
-    let once = world.tag("snapshot burst never seen before", Intent::Attack);
-    burst(world, rng, once, "eu-west-1", snapshot, day_at(29, 14, 0), &[20.0; 4], None);
-    let tags = write("ec2.amazonaws.com", "CreateTags", 0.0).call;
-    let modest = world.tag("modest burst on an ordinary API", Intent::Attack);
-    let at = day_at(31, 14, jitter(rng));
-    burst(world, rng, modest, "us-east-1", tags, at, &[12.0; 3], None);
-    let decrypt = read("kms.amazonaws.com", "Decrypt", 0.0).call;
-    let small = world.tag("small AccessDenied storm on a busy API", Intent::Attack);
-    let at = day_at(22, 13, jitter(rng));
-    burst(world, rng, small, "eu-west-1", decrypt, at, &[8.0; 2], Some("AccessDeniedException"));
-    let keys = write("iam.amazonaws.com", "CreateAccessKey", 0.0).call;
-    let few = world.tag("six access keys in one minute", Intent::Attack);
-    let at = day_at(34, 20, jitter(rng));
-    burst(world, rng, few, "us-east-1", keys, at, &[6.0], None);
-    let again = world.tag("the same snapshot burst a week later", Intent::Harmless);
-    burst(world, rng, again, "eu-west-1", snapshot, day_at(36, 14, 0), &[20.0; 4], None);
+    for p in PLANNED {
+        let tag = world.tag(p.what, p.intent);
+        let at = day_at(p.day, p.hour, p.minute.unwrap_or_else(|| jitter(rng)));
+        let per_minute: Vec<f64> = match p.rates {
+            Rates::Flat(rate, minutes) => vec![rate; minutes],
+            Rates::Ramp(step, minutes) => (1..=minutes).map(|i| step * i as f64).collect(),
+        };
+        burst(world, rng, tag, p.region, p.call, at, &per_minute, p.error);
+    }
 }
+
+/// Calls per minute of a synthetic burst: steady for some minutes, or rising by a step.
+enum Rates {
+    Flat(f64, usize),
+    Ramp(f64, usize),
+}
+
+/// A synthetic burst at a known time (`minute: None` is a random minute of that hour).
+struct Planned {
+    what: &'static str,
+    intent: Intent,
+    region: &'static str,
+    call: Call<'static>,
+    error: Option<&'static str>,
+    day: i64,
+    hour: i64,
+    minute: Option<i64>,
+    rates: Rates,
+}
+
+const fn planned(
+    what: &'static str,
+    region: &'static str,
+    call: Call<'static>,
+    at: (i64, i64, Option<i64>),
+    rates: Rates,
+) -> Planned {
+    Planned { what, intent: Intent::Attack, region, call, error: None, day: at.0, hour: at.1, minute: at.2, rates }
+}
+const fn failing_with(error: &'static str, p: Planned) -> Planned {
+    Planned { error: Some(error), ..p }
+}
+
+const ASSUME_ROLE: Call = read("sts.amazonaws.com", "AssumeRole", 0.0).call;
+const LOG_STREAMS: Call = write("logs.amazonaws.com", "CreateLogStream", 0.0).call;
+const SNAPSHOTS: Call = write("ec2.amazonaws.com", "CreateSnapshot", 0.0).call;
+
+const PLANNED: &[Planned] = &[
+    failing_with(
+        "AccessDenied",
+        planned("AccessDenied storm on a busy API", "us-east-1", ASSUME_ROLE, (19, 15, Some(10)), Rates::Flat(60.0, 8)),
+    ),
+    failing_with(
+        "AccessDenied",
+        planned(
+            "AccessDenied storm on a new API",
+            "eu-west-1",
+            read("iam.amazonaws.com", "ListUsers", 0.0).call,
+            (33, 4, None),
+            Rates::Flat(30.0, 3),
+        ),
+    ),
+    failing_with(
+        "ResourceNotFoundException",
+        planned(
+            "slow ramp of failing secret reads",
+            "us-east-1",
+            read("secretsmanager.amazonaws.com", "GetSecretValue", 0.0).call,
+            (27, 9, Some(0)),
+            Rates::Ramp(1.0, 40),
+        ),
+    ),
+    planned("slow ramp on a busy API at night", "eu-west-1", LOG_STREAMS, (35, 3, None), Rates::Ramp(20.0, 30)),
+    planned("busy API doubled at night", "us-east-1", LOG_STREAMS, (24, 2, None), Rates::Flat(150.0, 10)),
+    planned(
+        "instances launched on a Sunday",
+        "eu-west-1",
+        write("ec2.amazonaws.com", "RunInstances", 0.0).call,
+        (20, 11, None),
+        Rates::Flat(15.0, 5),
+    ),
+    planned("snapshot burst never seen before", "eu-west-1", SNAPSHOTS, (29, 14, Some(0)), Rates::Flat(20.0, 4)),
+    planned(
+        "modest burst on an ordinary API",
+        "us-east-1",
+        write("ec2.amazonaws.com", "CreateTags", 0.0).call,
+        (31, 14, None),
+        Rates::Flat(12.0, 3),
+    ),
+    failing_with(
+        "AccessDeniedException",
+        planned(
+            "small AccessDenied storm on a busy API",
+            "eu-west-1",
+            read("kms.amazonaws.com", "Decrypt", 0.0).call,
+            (22, 13, None),
+            Rates::Flat(8.0, 2),
+        ),
+    ),
+    planned(
+        "six access keys in one minute",
+        "us-east-1",
+        write("iam.amazonaws.com", "CreateAccessKey", 0.0).call,
+        (34, 20, None),
+        Rates::Flat(6.0, 1),
+    ),
+    Planned {
+        intent: Intent::Harmless,
+        ..planned(
+            "the same snapshot burst a week later",
+            "eu-west-1",
+            SNAPSHOTS,
+            (36, 14, Some(0)),
+            Rates::Flat(20.0, 4),
+        )
+    },
+];

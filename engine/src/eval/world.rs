@@ -138,12 +138,8 @@ impl World {
     /// Every series with its non-zero `(minute, count)` pairs.
     pub fn series(&self) -> impl Iterator<Item = (&SeriesId, Vec<(Minute, u32)>)> {
         self.series.iter().map(|(id, dense)| {
-            let sparse = dense
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| **c > 0)
-                .map(|(i, c)| (self.start + i as i64, *c))
-                .collect();
+            let sparse =
+                dense.iter().enumerate().filter(|(_, c)| **c > 0).map(|(i, c)| (self.start + i as i64, *c)).collect();
             (id, sparse)
         })
     }
@@ -170,11 +166,7 @@ impl World {
     pub fn usual_rate(&self, id: &SeriesId, minute: Minute) -> f64 {
         let Some(dense) = self.series.get(id) else { return 0.0 };
         let injected_at = |m: Minute| -> u32 {
-            self.injected
-                .iter()
-                .filter(|((sid, _), _)| sid == id)
-                .filter_map(|(_, ms)| ms.get(&m))
-                .sum()
+            self.injected.iter().filter(|((sid, _), _)| sid == id).filter_map(|(_, ms)| ms.get(&m)).sum()
         };
         let (mut sum, mut n) = (0.0, 0.0);
         for day in 1..=7 {
