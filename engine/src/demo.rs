@@ -126,24 +126,24 @@ const USER_AGENTS: &[&str] = &[
 ];
 
 /// SplitMix64: tiny, fast, and the same sequence on every platform and Rust version.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
     }
-    fn unit(&mut self) -> f64 {
+    pub(crate) fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
     /// A Poisson draw (Knuth for small means, a rounded normal for large ones).
-    fn poisson(&mut self, mean: f64) -> u32 {
+    pub(crate) fn poisson(&mut self, mean: f64) -> u32 {
         if mean > 30.0 {
             let normal = (-2.0 * self.unit().max(1e-300).ln()).sqrt()
                 * (2.0 * std::f64::consts::PI * self.unit()).cos();
@@ -159,7 +159,7 @@ impl Rng {
 }
 
 /// Activity level at a minute: a working-day hump, quiet nights, half-busy weekends.
-fn rhythm(minute: Minute) -> f64 {
+pub(crate) fn rhythm(minute: Minute) -> f64 {
     let hour = minute.rem_euclid(MINUTES_PER_DAY) as f64 / 60.0;
     let day = minute.div_euclid(MINUTES_PER_DAY);
     let weekend = matches!((day + 4).rem_euclid(7), 5 | 6); // 1970-01-01 was a Thursday

@@ -11,12 +11,14 @@
 //! - [`detect`]: the anomaly detector (pure: counts and "now" in, anomalies out) and the
 //!   driver that turns anomalies into stored insight events.
 //! - [`insight`]: the insight event in AWS's exact JSON format.
+//! - [`eval`]: the labelled evaluation of the detector against a naive reference.
 //! - [`demo`]: a deterministic generator of realistic demo history with a real attack burst.
 //!
 //! Time is always an argument: nothing here reads the clock except the CLI's defaults.
 
 pub mod demo;
 pub mod detect;
+pub mod eval;
 pub mod ingest;
 pub mod insight;
 pub mod record;

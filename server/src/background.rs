@@ -8,14 +8,50 @@
 //! takes them over at its next check. Detection is idempotent (insight IDs derive from the
 //! insight), so even a pass cut short by `kill -9` leaves nothing that the next holder's
 //! pass would duplicate, and nothing it would miss.
+//!
+//! A pass over a trail replays its stored history, which costs time in proportion to it, so
+//! the holder passes over a trail again only when something could have changed: its events
+//! (span or newest event), its settings, or an insight still going on (whose End waits for
+//! quiet minutes to close). Events backfilled *older* than the newest stored one change
+//! neither, so every trail also gets a full pass every [`FULL_PASS_EVERY_MS`];
+//! `trailsight detect` picks them up at once.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use engine::detect::{detect_trail, DetectorConfig};
+use engine::detect::DetectReport;
 use engine::store::Trail;
+use engine::time::Minute;
 use engine::Store;
+
+/// Longest a trail goes without a pass, whatever else happens.
+pub const FULL_PASS_EVERY_MS: i64 = 15 * 60_000;
+
+/// What a trail looked like at its last pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrailState {
+    pub span: Option<(Minute, Minute)>,
+    pub last_event_ms: Option<i64>,
+    pub settings: String,
+}
+
+/// When and on what the last pass ran, and whether it left insights open.
+#[derive(Debug, Clone)]
+pub struct LastPass {
+    pub state: TrailState,
+    pub at_ms: i64,
+    pub ongoing: bool,
+}
+
+/// Whether a trail needs a pass now.
+pub fn needs_pass(last: Option<&LastPass>, state: &TrailState, now_ms: i64) -> bool {
+    match last {
+        None => true,
+        Some(last) => last.ongoing || last.state != *state || now_ms - last.at_ms >= FULL_PASS_EVERY_MS,
+    }
+}
 
 /// How background detection shares the work with other servers.
 #[derive(Debug, Clone)]
@@ -60,7 +96,8 @@ impl BackgroundDetection {
     pub async fn run(self: Arc<Self>) {
         let mut ticks = tokio::time::interval(self.schedule.lease_term / 3);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut last_pass: std::collections::HashMap<String, Instant> = Default::default();
+        let mut last_check: HashMap<String, Instant> = Default::default();
+        let mut last_pass: HashMap<String, LastPass> = Default::default();
         loop {
             ticks.tick().await;
             let trails = match self.store.list_trails().await {
@@ -74,10 +111,28 @@ impl BackgroundDetection {
                 if !self.hold(&trail.name).await {
                     continue;
                 }
-                let due = last_pass.get(&trail.name).is_none_or(|t| t.elapsed() >= self.schedule.period);
-                if due {
-                    last_pass.insert(trail.name.clone(), Instant::now());
-                    self.pass(&trail).await;
+                let due = last_check.get(&trail.name).is_none_or(|t| t.elapsed() >= self.schedule.period);
+                if !due {
+                    continue;
+                }
+                last_check.insert(trail.name.clone(), Instant::now());
+                let state = match self.store.event_span(&trail.name).await {
+                    Ok(span) => TrailState {
+                        span,
+                        last_event_ms: trail.last_event_ms,
+                        settings: format!("{:?} {:?}", trail.insight_types, trail.sensitivity),
+                    },
+                    Err(e) => {
+                        tracing::error!(trail = %trail.name, "background detection cannot read the trail: {e}");
+                        continue;
+                    }
+                };
+                let now = now_ms();
+                if !needs_pass(last_pass.get(&trail.name), &state, now) {
+                    continue;
+                }
+                if let Some(report) = self.pass(&trail).await {
+                    last_pass.insert(trail.name.clone(), LastPass { state, at_ms: now, ongoing: report.insights_ongoing > 0 });
                 }
             }
         }
@@ -103,8 +158,8 @@ impl BackgroundDetection {
     }
 
     /// One detection pass over a trail, renewing every held lease meanwhile; stopped if this
-    /// trail's lease is lost.
-    async fn pass(&self, trail: &Trail) {
+    /// trail's lease is lost. Returns the report of a pass that completed.
+    async fn pass(&self, trail: &Trail) -> Option<DetectReport> {
         let cfg = DetectorConfig::new(trail.sensitivity);
         let detect = detect_trail(self.store.as_ref(), trail, now_ms(), &cfg);
         let renew = async {
@@ -121,13 +176,22 @@ impl BackgroundDetection {
         };
         tokio::select! {
             report = detect => match report {
-                Ok(r) => tracing::info!(
-                    trail = %r.trail, insights = r.insights_found, changed = r.insights_changed,
-                    "detection pass done"
-                ),
-                Err(e) => tracing::error!(trail = %trail.name, "background detection failed: {e}"),
+                Ok(r) => {
+                    tracing::info!(
+                        trail = %r.trail, insights = r.insights_found, changed = r.insights_changed,
+                        "detection pass done"
+                    );
+                    Some(r)
+                }
+                Err(e) => {
+                    tracing::error!(trail = %trail.name, "background detection failed: {e}");
+                    None
+                }
             },
-            () = renew => tracing::warn!(trail = %trail.name, "detection pass stopped: the lease was lost"),
+            () = renew => {
+                tracing::warn!(trail = %trail.name, "detection pass stopped: the lease was lost");
+                None
+            }
         }
     }
 
@@ -156,5 +220,27 @@ pub async fn retain_every(store: Arc<dyn Store>, days: u32, every: Duration) {
             Ok(_) => {}
             Err(e) => tracing::error!("retention failed: {e}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(last_event_ms: i64) -> TrailState {
+        TrailState { span: Some((0, last_event_ms / 60_000)), last_event_ms: Some(last_event_ms), settings: "x".into() }
+    }
+
+    #[test]
+    fn a_quiet_trail_is_skipped_until_something_changes_or_the_full_pass_is_due() {
+        let last = LastPass { state: state(1_000_000), at_ms: 5_000_000, ongoing: false };
+        assert!(!needs_pass(Some(&last), &state(1_000_000), 5_060_000), "nothing changed");
+        assert!(needs_pass(Some(&last), &state(1_060_000), 5_060_000), "a newer event arrived");
+        let settings = TrailState { settings: "y".into(), ..state(1_000_000) };
+        assert!(needs_pass(Some(&last), &settings, 5_060_000), "sensitivity or selectors changed");
+        assert!(needs_pass(Some(&last), &state(1_000_000), 5_000_000 + FULL_PASS_EVERY_MS), "backfill bound");
+        let open = LastPass { ongoing: true, ..last };
+        assert!(needs_pass(Some(&open), &state(1_000_000), 5_060_000), "an open insight may end");
+        assert!(needs_pass(None, &state(1_000_000), 0), "never passed");
     }
 }

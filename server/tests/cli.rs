@@ -115,3 +115,21 @@ fn a_bad_database_url_says_what_to_use() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("use sqlite://PATH"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn eval_prints_the_table_and_a_json_summary_and_exits_zero_when_targets_are_met() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("unused.db");
+    let table = trailsight(&db, &["eval", "--seed", "1"]);
+    assert!(table.status.success(), "{}", text(&table.stdout));
+    let out = text(&table.stdout);
+    for row in ["precision", "recall", "F1", "false per 100 series-days", "median delay", "p90 delay"] {
+        assert!(out.contains(row), "missing row {row}: {out}");
+    }
+    assert!(out.contains("naive (7-day mean + 3 sd)"), "{out}");
+    let json = trailsight(&db, &["eval", "--seed", "1", "--json"]);
+    let summary: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(summary["targets_met"], true);
+    assert!(summary["scores"][0]["positives"].as_u64().unwrap() >= 20);
+    assert!(!db.exists(), "the evaluation needs no database");
+}

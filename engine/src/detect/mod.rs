@@ -1,16 +1,21 @@
 //! Detection: stored counts in, stored insight events out.
 //!
-//! [`detector`] holds the pure per-series rule; this module reads each enabled insight
+//! [`config`] holds the settings, [`detector`] the pure per-series rule, [`stats`] the
+//! count distributions, [`stream`] live detection as events arrive. This module reads each enabled insight
 //! type's series from the [`Store`], runs the rule, adds attributions, and saves Start/End
 //! records. Saving is idempotent (IDs derive from the insight itself and a stored Start is
 //! never rewritten), so detection can run again and again over the same history.
 
+pub mod config;
 pub mod detector;
 pub mod stats;
+pub mod stream;
 
 use serde::Serialize;
 
-pub use detector::{detect_series, Anomaly, DetectorConfig, Sensitivity};
+pub use config::{ConfigError, DetectorConfig, Sensitivity};
+pub use detector::{detect_series, Anomaly, Direction, SeriesDetector};
+pub use stream::{StreamDetector, StreamEvent};
 
 use crate::insight::{Attribution, InsightEvent, InsightFacts, State, ValueAverage};
 use crate::store::{Attribute, InsightType, SeriesKey, Store, StoreError, StoredInsight, Trail};
@@ -24,6 +29,8 @@ pub struct DetectReport {
     pub insights_found: usize,
     /// Insights newly stored, or newly ended, by this pass.
     pub insights_changed: usize,
+    /// Insights still going on at the end of the pass (no End yet).
+    pub insights_ongoing: usize,
 }
 
 /// Runs every enabled insight type of `trail` over its whole stored history, judging the
@@ -44,6 +51,7 @@ pub async fn detect_trail(
             report.series_analysed += 1;
             for anomaly in detect_series(&series.counts, history_start, until, cfg) {
                 report.insights_found += 1;
+                report.insights_ongoing += usize::from(anomaly.end.is_none());
                 let insight = build_insight(store, &trail.name, kind, &series.key, &anomaly, cfg).await?;
                 if store.save_insight(&insight).await? {
                     report.insights_changed += 1;

@@ -61,17 +61,58 @@ impl CountModel {
     }
 
     /// ln P(X >= x), for x above the mean (the only case detection asks about).
+    ///
+    /// Sums the terms after the first by their ratio to the one before (no ln Γ per term),
+    /// closing with the geometric bound once they shrink steadily: this runs once per
+    /// candidate minute, for busy APIs every minute of their peak hours.
     pub fn ln_upper_tail(self, x: u32) -> f64 {
         let first = self.ln_pmf(x as f64);
-        let mut sum = 1.0; // terms relative to the first
-        for k in (x + 1)..(x + 2000) {
-            let term = (self.ln_pmf(k as f64) - first).exp();
+        let ratio = |k: f64| match self {
+            CountModel::Poisson { mean } => mean / (k + 1.0),
+            CountModel::NegativeBinomial { r, p } => (k + r) / (k + 1.0) * (1.0 - p),
+        };
+        let (mut sum, mut term) = (1.0, 1.0); // terms relative to the first
+        for k in x..x + 2000 {
+            let q = ratio(k as f64);
+            term *= q;
+            sum += term;
+            if term < 1e-12 * sum {
+                break;
+            }
+            if q < 1.0 && ratio(k as f64 + 1.0) <= q {
+                // The ratios keep falling from here, so the rest is below a geometric series.
+                if term * q / (1.0 - q) < 1e-12 * sum {
+                    break;
+                }
+            }
+        }
+        first + sum.ln()
+    }
+
+    /// ln P(X <= x), for x below the mean (drops below the baseline).
+    pub fn ln_lower_tail(self, x: u32) -> f64 {
+        let last = self.ln_pmf(x as f64);
+        let ratio_down = |k: f64| match self {
+            CountModel::Poisson { mean } => k / mean,
+            CountModel::NegativeBinomial { r, p } => k / ((k - 1.0 + r) * (1.0 - p)),
+        };
+        let (mut sum, mut term) = (1.0, 1.0);
+        for k in (1..=x).rev() {
+            term *= ratio_down(k as f64);
             sum += term;
             if term < 1e-12 * sum {
                 break;
             }
         }
-        first + sum.ln()
+        last + sum.ln()
+    }
+
+    /// The model's mean.
+    pub fn mean(self) -> f64 {
+        match self {
+            CountModel::Poisson { mean } => mean,
+            CountModel::NegativeBinomial { r, p } => r * (1.0 - p) / p,
+        }
     }
 }
 
@@ -93,6 +134,16 @@ mod tests {
         let exact = 1.0 - (-1f64).exp() * 2.5;
         let got = CountModel::Poisson { mean: 1.0 }.ln_upper_tail(3).exp();
         assert!((got - exact).abs() < 1e-12, "{got} vs {exact}");
+    }
+
+    #[test]
+    fn tails_match_direct_sums_of_the_pmf() {
+        for model in [CountModel::Poisson { mean: 3.5 }, CountModel::fit(4.0, 30.0, 0.0)] {
+            let upper: f64 = (12..3000).map(|k| model.ln_pmf(k as f64).exp()).sum();
+            assert!((model.ln_upper_tail(12) - upper.ln()).abs() < 1e-9, "{model:?}");
+            let lower: f64 = (0..=1).map(|k| model.ln_pmf(k as f64).exp()).sum();
+            assert!((model.ln_lower_tail(1) - lower.ln()).abs() < 1e-9, "{model:?}");
+        }
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! The command line. Names here are a contract (scripts and later features build on them):
 //! extend, do not rename.
 
+mod bench;
 mod demo;
 mod detect;
+mod eval;
 mod ingest;
 mod insights;
 mod serve;
@@ -32,6 +34,10 @@ enum Command {
     Insights(insights::InsightsArgs),
     /// Fill the database with two weeks of demo history and detect its insights.
     Demo(demo::DemoArgs),
+    /// Score the detector on labelled scenarios, beside a naive reference detector.
+    Eval(eval::EvalArgs),
+    /// Time detection on synthetic counts: series-minutes per second (build with --release).
+    BenchDetect(bench::BenchArgs),
 }
 
 /// The database option every subcommand shares.
@@ -60,6 +66,8 @@ impl Cli {
             Command::Detect(args) => detect::run(args).await,
             Command::Insights(args) => insights::run(args).await,
             Command::Demo(args) => demo::run(args).await,
+            Command::Eval(args) => eval::run(args),
+            Command::BenchDetect(args) => bench::run(args),
         }
     }
 }
