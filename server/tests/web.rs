@@ -44,18 +44,39 @@ async fn pages_render_the_stored_insights_on_the_server() {
     let (router, store, _dir) = demo_router().await;
     let (status, _, html) = get(&router, "/insights").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("5 of 5 insights"), "the list is rendered, not loaded later");
+    assert!(html.contains(">5 insights<"), "the list is rendered, not loaded later");
     assert!(html.contains("GetPasswordData") && html.contains("Client.UnauthorizedOperation"));
     assert!(html.contains("/pkg/trailsight.js"), "the page hydrates from the bundle");
 
     let (_, _, filtered) = get(&router, "/insights?q=getpassword").await;
-    assert!(filtered.contains("1 of 5 insights"));
+    assert!(filtered.contains(">1 insight<"), "filtered on the server");
 
     let insight = store.list_insights(&Default::default()).await.unwrap().remove(0);
     let (status, _, html) = get(&router, &format!("/insights/{}", insight.shared_event_id)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(&insight.shared_event_id));
-    assert!(html.contains("&quot;state&quot;: &quot;Start&quot;") || html.contains("\"state\": \"Start\""));
+    assert!(html.contains("<svg class=\"graph\"") && html.contains("class=\"band\""), "the graph and its band");
+    assert!(html.contains("data-testid=\"attribution-userIdentityArn\""), "attributions by default");
+    let (_, _, records) = get(&router, &format!("/insights/{}?tab=records", insight.shared_event_id)).await;
+    assert!(records.contains("&quot;state&quot;: &quot;Start&quot;") || records.contains("\"state\": \"Start\""));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn long_lists_are_paginated_in_the_url() {
+    let (router, store, _dir) = demo_router().await;
+    let template = store.list_insights(&Default::default()).await.unwrap().remove(0);
+    for n in 0..30 {
+        let mut extra = template.clone();
+        extra.shared_event_id = format!("extra-{n:02}");
+        extra.start_minute -= 100 + n;
+        store.save_insight(&extra).await.unwrap();
+    }
+    let (_, _, first) = get(&router, "/insights").await;
+    assert!(first.contains("1–25 of 35 insights") && first.contains("Page 1 of 2"));
+    assert_eq!(first.matches("data-testid=\"insight-row\"").count(), 25);
+    let (_, _, second) = get(&router, "/insights?page=2").await;
+    assert!(second.contains("26–35 of 35 insights") && second.contains("Page 2 of 2"));
+    assert_eq!(second.matches("data-testid=\"insight-row\"").count(), 10);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -115,10 +115,11 @@ fn Results(page: Page, query: InsightsQuery) -> impl IntoView {
     let pages = page.total.div_ceil(page.page_size as u64).max(1) as u32;
     let first = (page.page - 1) * page.page_size + 1;
     let shown = page.rows.len() as u32;
-    let summary = if page.total == 0 {
-        "No insights match.".to_owned()
-    } else {
-        format!("{}–{} of {} insights", first, first + shown - 1, page.total)
+    let summary = match page.total {
+        0 => "No insights match.".to_owned(),
+        1 => "1 insight".to_owned(),
+        total if pages == 1 => format!("{total} insights"),
+        total => format!("{}–{} of {total} insights", first, first + shown - 1),
     };
     let trails = page.trails.clone();
     view! {
