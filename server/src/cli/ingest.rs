@@ -82,15 +82,16 @@ impl ProgressReporter {
         }
         self.last = Instant::now();
         let elapsed = self.started.elapsed().as_secs_f64().max(1e-3);
-        let rate = p.records_stored as f64 / elapsed;
+        // Records read, not only stored: a re-run of stored files is progress too.
+        let rate = p.records_read as f64 / elapsed;
         let eta = if p.files_done > 0 {
             elapsed / p.files_done as f64 * (p.files_total - p.files_done) as f64
         } else {
             0.0
         };
         let line = format!(
-            "{}/{} files, {} records, {:.0} records/s, ETA {:.0} s",
-            p.files_done, p.files_total, p.records_stored, rate, eta
+            "{}/{} files, {} records read, {} stored, {:.0} records/s, ETA {:.0} s",
+            p.files_done, p.files_total, p.records_read, p.records_stored, rate, eta
         );
         let mut err = std::io::stderr();
         if self.terminal {

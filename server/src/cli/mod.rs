@@ -1,6 +1,7 @@
 //! The command line. Names here are a contract (scripts and later features build on them):
 //! extend, do not rename.
 
+mod bench_ingest;
 mod demo;
 mod detect;
 mod ingest;
@@ -32,6 +33,8 @@ enum Command {
     Insights(insights::InsightsArgs),
     /// Fill the database with two weeks of demo history and detect its insights.
     Demo(demo::DemoArgs),
+    /// Measure ingest speed (parse only and end to end into SQLite) on ~1M real records.
+    BenchIngest(bench_ingest::BenchIngestArgs),
 }
 
 /// The database option every subcommand shares.
@@ -59,6 +62,7 @@ impl Cli {
             Command::Detect(args) => detect::run(args).await,
             Command::Insights(args) => insights::run(args).await,
             Command::Demo(args) => demo::run(args).await,
+            Command::BenchIngest(args) => bench_ingest::run(args).await,
         }
     }
 }
