@@ -9,6 +9,7 @@
 //! deduplicated by `eventID` per trail.
 
 pub mod bench;
+pub mod follow;
 pub mod parse;
 pub mod pipeline;
 pub mod source;
@@ -159,8 +160,18 @@ pub async fn ingest_paths_with(
     options: &IngestOptions,
     on_progress: impl FnMut(Progress),
 ) -> Result<IngestSummary, StoreError> {
+    ingest_found(store, trail, discover(&paths), options, on_progress).await
+}
+
+/// Ingests what [`discover`] found (the part of [`ingest_paths_with`] that `--follow` repeats).
+pub async fn ingest_found(
+    store: &dyn Store,
+    trail: &str,
+    found: source::Discovered,
+    options: &IngestOptions,
+    on_progress: impl FnMut(Progress),
+) -> Result<IngestSummary, StoreError> {
     store.ensure_trail(trail).await?;
-    let found = discover(&paths);
     let mut summary = IngestSummary {
         digest_files_skipped: found.digests_skipped,
         ..Default::default()
