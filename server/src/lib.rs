@@ -5,6 +5,7 @@
 //! - [`cli`]: one module per subcommand (`serve`, `ingest`, `detect`, `insights`, `demo`),
 //!   each a `clap` struct with a documented field per option and a `run` function.
 //! - [`web`]: the axum router: the Leptos pages, the browser bundle, the stylesheet.
+//! - [`push`]: `POST /api/v1/trails/{trail}/events`, records pushed over HTTP.
 //! - [`background`]: work the server does by itself (detection each minute).
 //!
 //! The binary (`main.rs`) only parses arguments, sets up logging and maps errors to exit
@@ -12,4 +13,5 @@
 
 pub mod background;
 pub mod cli;
+pub mod push;
 pub mod web;

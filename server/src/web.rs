@@ -26,6 +26,7 @@ pub fn router(store: Arc<dyn engine::Store>, site_root: &Path, addr: SocketAddr)
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
+    let push = crate::push::router(store.clone(), crate::push::PushConfig::from_env(addr));
     let state = AppState { store };
     let routes = generate_route_list(App);
     Router::new()
@@ -43,6 +44,7 @@ pub fn router(store: Arc<dyn engine::Store>, site_root: &Path, addr: SocketAddr)
             get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLESHEET) }),
         )
         .route("/healthz", get(|| async { "ok" }))
+        .route_service(crate::push::ROUTE, push)
         .nest_service("/pkg", ServeDir::new(site_root.join("pkg")))
         .fallback(leptos_axum::file_and_error_handler(shell))
         .layer(TraceLayer::new_for_http())
