@@ -6,6 +6,7 @@
 //!   each a `clap` struct with a documented field per option and a `run` function.
 //! - [`web`]: the axum router: the Leptos pages, the browser bundle, the stylesheet.
 //! - [`aws`]: CloudTrail's own API (AWS JSON 1.1, SigV4) on `POST /`.
+//! - [`push`]: `POST /api/v1/trails/{trail}/events`, records pushed over HTTP.
 //! - [`background`]: work the server does by itself (detection each minute).
 //!
 //! The binary (`main.rs`) only parses arguments, sets up logging and maps errors to exit
@@ -14,4 +15,5 @@
 pub mod aws;
 pub mod background;
 pub mod cli;
+pub mod push;
 pub mod web;

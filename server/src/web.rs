@@ -44,6 +44,7 @@ pub fn router(
         .site_addr(addr)
         .build();
     let downloads = store.clone();
+    let push = crate::push::router(store.clone(), crate::push::PushConfig::from_env(addr));
     let state = AppState { store };
     let routes = generate_route_list(App);
     Router::new()
@@ -68,6 +69,7 @@ pub fn router(
         .route("/insights.json", get(move |query| download(downloads.clone(), query, Download::Json)))
         // CloudTrail's API: AWS JSON 1.1 posts to the root path (pages are GETs there).
         .route("/", post(move |request| crate::aws::handle(api.clone(), request)))
+        .route_service(crate::push::ROUTE, push)
         .nest_service("/pkg", ServeDir::new(site_root.join("pkg")))
         .fallback(leptos_axum::file_and_error_handler(shell))
         .layer(TraceLayer::new_for_http())

@@ -1,21 +1,27 @@
 //! Ingest: documents in, records stored, every rejection explained.
 //!
-//! One reader thread discovers, decompresses and parses documents while the caller's task
-//! stores them, so parsing and writing overlap and at most a few parsed documents are held
-//! in memory whatever the size of the tree. Each document is stored in one transaction:
-//! a crash loses at most the document in flight, and running the same command again stores
-//! exactly what is missing, because records are deduplicated by `eventID` per trail.
+//! Reader threads (one per core, see [`pipeline`]) discover, decompress and parse documents
+//! while the caller's task stores them, so parsing and writing overlap and only a bounded
+//! window of parsed documents is held in memory whatever the size of the tree. Documents are
+//! stored whole, several to a transaction (a batch of about [`IngestOptions::batch_records`]
+//! records): a crash loses at most the batch in flight, nothing half-written is ever visible,
+//! and running the same command again stores exactly what is missing, because records are
+//! deduplicated by `eventID` per trail.
 
+pub mod bench;
+pub mod follow;
 pub mod parse;
+pub mod pipeline;
 pub mod source;
 
 use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::record::Record;
 use crate::store::{Store, StoreError};
 pub use parse::{parse_document, DocumentError, ParsedDocument};
-pub use source::{discover, read_input, Input};
+pub use source::{discover, read_input, Input, DEFAULT_MAX_DOCUMENT_BYTES};
 
 /// One thing that was not stored, and why.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -75,12 +81,44 @@ impl IngestSummary {
     }
 }
 
-/// Progress after each document, for progress bars and log lines.
+/// Progress after each stored batch, for progress bars and log lines.
 #[derive(Debug, Clone, Copy)]
 pub struct Progress {
     pub files_done: usize,
     pub files_total: usize,
     pub records_stored: u64,
+    /// Records read so far, stored or already present.
+    pub records_read: u64,
+}
+
+/// How an ingest run reads and writes.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Threads decompressing and parsing documents.
+    pub workers: usize,
+    /// The largest document read, before or after decompression.
+    pub max_document_bytes: u64,
+    /// Records per transaction (whole documents are never split, so a batch may be larger).
+    pub batch_records: usize,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            workers: pipeline::default_workers(),
+            max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
+            // Large enough that per-transaction costs (a WAL commit) vanish, small enough
+            // that a crash loses little work and progress moves smoothly.
+            batch_records: 20_000,
+        }
+    }
+}
+
+/// Reads and parses one input, the work each reader thread does.
+fn read_document(input: &Input, max_bytes: u64) -> Result<ParsedDocument, String> {
+    read_input(input, max_bytes)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| parse_document(&bytes).map_err(|e| e.to_string()))
 }
 
 /// Stores one document (an HTTP body, a file already read) under `trail`.
@@ -91,9 +129,10 @@ pub async fn ingest_bytes(
     bytes: Vec<u8>,
 ) -> Result<IngestSummary, StoreError> {
     let mut summary = IngestSummary { files: 1, ..Default::default() };
-    match source::decompress_if_gzip(bytes).map_err(|e| e.to_string()).and_then(|b| {
-        parse_document(&b).map_err(|e| e.to_string())
-    }) {
+    let parsed = source::decompress_if_gzip(bytes, DEFAULT_MAX_DOCUMENT_BYTES)
+        .map_err(|e| e.to_string())
+        .and_then(|b| parse_document(&b).map_err(|e| e.to_string()));
+    match parsed {
         Ok(doc) => {
             let stored = store.insert_events(trail, &doc.records).await?;
             summary.add_document(input, &doc, stored);
@@ -103,15 +142,36 @@ pub async fn ingest_bytes(
     Ok(summary)
 }
 
-/// Ingests files, directories (recursively) and `-` (stdin) into `trail`.
+/// Ingests files, directories (recursively) and `-` (stdin) into `trail` with default options.
 pub async fn ingest_paths(
     store: &dyn Store,
     trail: &str,
     paths: Vec<PathBuf>,
-    mut on_progress: impl FnMut(Progress),
+    on_progress: impl FnMut(Progress),
+) -> Result<IngestSummary, StoreError> {
+    ingest_paths_with(store, trail, paths, &IngestOptions::default(), on_progress).await
+}
+
+/// Ingests files, directories (recursively) and `-` (stdin) into `trail`.
+pub async fn ingest_paths_with(
+    store: &dyn Store,
+    trail: &str,
+    paths: Vec<PathBuf>,
+    options: &IngestOptions,
+    on_progress: impl FnMut(Progress),
+) -> Result<IngestSummary, StoreError> {
+    ingest_found(store, trail, discover(&paths), options, on_progress).await
+}
+
+/// Ingests what [`discover`] found (the part of [`ingest_paths_with`] that `--follow` repeats).
+pub async fn ingest_found(
+    store: &dyn Store,
+    trail: &str,
+    found: source::Discovered,
+    options: &IngestOptions,
+    on_progress: impl FnMut(Progress),
 ) -> Result<IngestSummary, StoreError> {
     store.ensure_trail(trail).await?;
-    let found = discover(&paths);
     let mut summary = IngestSummary {
         digest_files_skipped: found.digests_skipped,
         ..Default::default()
@@ -119,37 +179,74 @@ pub async fn ingest_paths(
     for (path, reason) in found.unreadable {
         summary.reject_document(&path, reason);
     }
-    let files_total = found.inputs.len();
-
-    // Parsed documents wait in a short queue: enough to keep the writer busy, small enough
-    // that memory does not grow with the tree.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<(String, Result<ParsedDocument, String>)>(4);
-    let reader = std::thread::spawn(move || {
-        for input in found.inputs {
-            let parsed = read_input(&input)
-                .map_err(|e| e.to_string())
-                .and_then(|bytes| parse_document(&bytes).map_err(|e| e.to_string()));
-            if tx.blocking_send((input.to_string(), parsed)).is_err() {
-                return; // the writer stopped (a store error): nothing more to do
-            }
-        }
+    let max_bytes = options.max_document_bytes;
+    let documents = pipeline::ordered_parallel(found.inputs, options.workers, move |input| {
+        read_document(input, max_bytes)
     });
+    store_documents(store, trail, documents, options.batch_records, &mut summary, on_progress).await?;
+    Ok(summary)
+}
 
-    while let Some((input, parsed)) = rx.recv().await {
+/// A batch ready to store: its records, and how many files had been read when it closed.
+struct Batch {
+    records: Vec<Record>,
+    files_done: usize,
+    records_read: u64,
+}
+
+/// Takes documents in input order until the batch holds `limit` records or the input ends.
+async fn collect_batch(
+    documents: &mut pipeline::Ordered<Input, Result<ParsedDocument, String>>,
+    limit: usize,
+    summary: &mut IngestSummary,
+    records_read: &mut u64,
+) -> Option<Batch> {
+    let mut records: Vec<Record> = Vec::new();
+    let mut any = false;
+    while records.len() < limit {
+        let Some((input, parsed)) = documents.next().await else { break };
+        any = true;
         summary.files += 1;
         match parsed {
-            Ok(doc) => {
-                let stored = store.insert_events(trail, &doc.records).await?;
-                summary.add_document(&input, &doc, stored);
+            Ok(mut doc) => {
+                *records_read += doc.records.len() as u64;
+                records.append(&mut doc.records);
+                summary.add_document(&input.to_string(), &doc, 0);
             }
-            Err(reason) => summary.reject_document(&input, reason),
+            Err(reason) => summary.reject_document(&input.to_string(), reason),
         }
+    }
+    any.then_some(Batch { records, files_done: summary.files, records_read: *records_read })
+}
+
+/// The single writer: stores one batch while the next is being collected (double buffering),
+/// so parsing and SQLite's work overlap instead of taking turns.
+async fn store_documents(
+    store: &dyn Store,
+    trail: &str,
+    mut documents: pipeline::Ordered<Input, Result<ParsedDocument, String>>,
+    batch_records: usize,
+    summary: &mut IngestSummary,
+    mut on_progress: impl FnMut(Progress),
+) -> Result<(), StoreError> {
+    let files_total = documents.total();
+    let mut records_read = 0u64;
+    let mut pending = collect_batch(&mut documents, batch_records, summary, &mut records_read).await;
+    while let Some(batch) = pending {
+        let (stored, next) = tokio::join!(
+            store.insert_events(trail, &batch.records),
+            collect_batch(&mut documents, batch_records, summary, &mut records_read)
+        );
+        let stored = stored?;
+        summary.records_stored += stored;
+        summary.duplicates_skipped += batch.records.len() as u64 - stored;
         on_progress(Progress {
-            files_done: summary.files,
+            files_done: batch.files_done,
             files_total,
             records_stored: summary.records_stored,
+            records_read: batch.records_read,
         });
+        pending = next;
     }
-    reader.join().expect("the reader thread does not panic");
-    Ok(summary)
+    Ok(())
 }

@@ -99,28 +99,51 @@ pub enum ReadError {
     Io(#[from] std::io::Error),
     #[error("gzip data is truncated or corrupt ({0}); fetch the file again")]
     Gzip(std::io::Error),
+    #[error("larger than the limit of {limit_mb} MiB{after}; split it into smaller files or raise --max-file-mb")]
+    TooLarge { limit_mb: u64, after: &'static str },
 }
 
-/// Reads a document, decompressing gzip when the content is gzip.
-pub fn read_input(input: &Input) -> Result<Vec<u8>, ReadError> {
+/// The default largest document (after decompression) read into memory. CloudTrail's own
+/// files are a few MiB; the limit protects memory from a stray dump or a gzip bomb.
+pub const DEFAULT_MAX_DOCUMENT_BYTES: u64 = 1 << 30;
+
+/// Reads a document, decompressing gzip when the content is gzip, refusing documents larger
+/// than `max_bytes` before or after decompression.
+pub fn read_input(input: &Input, max_bytes: u64) -> Result<Vec<u8>, ReadError> {
+    let too_large = |after| ReadError::TooLarge { limit_mb: max_bytes >> 20, after };
     let bytes = match input {
-        Input::File(path) => std::fs::read(path)?,
+        Input::File(path) => {
+            if std::fs::metadata(path)?.len() > max_bytes {
+                return Err(too_large(""));
+            }
+            std::fs::read(path)?
+        }
         Input::Stdin => {
             let mut buf = Vec::new();
-            std::io::stdin().read_to_end(&mut buf)?;
+            std::io::stdin().take(max_bytes + 1).read_to_end(&mut buf)?;
+            if buf.len() as u64 > max_bytes {
+                return Err(too_large(""));
+            }
             buf
         }
     };
-    decompress_if_gzip(bytes)
+    decompress_if_gzip(bytes, max_bytes)
 }
 
-/// Returns the bytes, gunzipped if they start with the gzip magic number.
-pub fn decompress_if_gzip(bytes: Vec<u8>) -> Result<Vec<u8>, ReadError> {
+/// Returns the bytes, gunzipped if they start with the gzip magic number; at most `max_bytes`
+/// of output.
+pub fn decompress_if_gzip(bytes: Vec<u8>, max_bytes: u64) -> Result<Vec<u8>, ReadError> {
     if !bytes.starts_with(&[0x1f, 0x8b]) {
         return Ok(bytes);
     }
-    let mut out = Vec::with_capacity(bytes.len() * 8);
-    flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut out).map_err(ReadError::Gzip)?;
+    let mut out = Vec::with_capacity((bytes.len() * 8).min(max_bytes as usize));
+    flate2::read::MultiGzDecoder::new(&bytes[..])
+        .take(max_bytes + 1)
+        .read_to_end(&mut out)
+        .map_err(ReadError::Gzip)?;
+    if out.len() as u64 > max_bytes {
+        return Err(ReadError::TooLarge { limit_mb: max_bytes >> 20, after: " after decompression" });
+    }
     Ok(out)
 }
 
@@ -152,10 +175,23 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(b"{\"Records\":[]}").unwrap();
         let bytes = gz.finish().unwrap();
-        assert_eq!(decompress_if_gzip(bytes.clone()).unwrap(), b"{\"Records\":[]}");
-        assert_eq!(decompress_if_gzip(b"plain".to_vec()).unwrap(), b"plain");
-        let err = decompress_if_gzip(bytes[..bytes.len() / 2].to_vec()).unwrap_err();
+        assert_eq!(decompress_if_gzip(bytes.clone(), 1 << 20).unwrap(), b"{\"Records\":[]}");
+        assert_eq!(decompress_if_gzip(b"plain".to_vec(), 1 << 20).unwrap(), b"plain");
+        let err = decompress_if_gzip(bytes[..bytes.len() / 2].to_vec(), 1 << 20).unwrap_err();
         assert!(err.to_string().contains("truncated or corrupt"), "{err}");
+    }
+
+    #[test]
+    fn huge_documents_are_refused_before_they_fill_memory() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&vec![b' '; 3 << 20]).unwrap();
+        let err = decompress_if_gzip(gz.finish().unwrap(), 1 << 20).unwrap_err().to_string();
+        assert!(err.contains("larger than the limit of 1 MiB after decompression"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.json");
+        std::fs::write(&path, vec![b' '; 2 << 20]).unwrap();
+        let err = read_input(&Input::File(path), 1 << 20).unwrap_err().to_string();
+        assert!(err.contains("larger than the limit of 1 MiB; split it"), "{err}");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Args;
-use engine::ingest::{ingest_paths, IngestSummary, Progress};
+use engine::ingest::{ingest_paths_with, IngestOptions, IngestSummary, Progress};
 
 use super::DbArgs;
 
@@ -20,6 +20,15 @@ pub struct IngestArgs {
     /// Print the summary as JSON, listing every rejection.
     #[arg(long)]
     json: bool,
+    /// Refuse documents larger than this many MiB (before or after gunzip), naming them.
+    #[arg(long, default_value_t = 1024)]
+    max_file_mb: u64,
+    /// Keep watching the directories and ingest files as they arrive, until Ctrl-C.
+    #[arg(long)]
+    follow: bool,
+    /// With --follow: seconds between looks at the directories.
+    #[arg(long, default_value_t = 10.0)]
+    poll_secs: f64,
     /// Files (`.json`, `.json.gz`, NDJSON) and directories (read recursively, e.g. an
     /// `AWSLogs/` tree); `-` reads standard input.
     #[arg(required = true)]
@@ -29,10 +38,16 @@ pub struct IngestArgs {
 /// Exit status: 0 when everything was stored, 1 when anything was rejected.
 pub async fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
     let store = args.db.open().await?;
+    let options = IngestOptions { max_document_bytes: args.max_file_mb << 20, ..Default::default() };
+    if args.follow {
+        return follow(store.as_ref(), &args, &options).await;
+    }
     let started = Instant::now();
     let mut reporter = ProgressReporter::new(started);
-    let summary =
-        ingest_paths(store.as_ref(), &args.trail, args.paths, |p| reporter.report(p)).await?;
+    let summary = ingest_paths_with(store.as_ref(), &args.trail, args.paths, &options, |p| {
+        reporter.report(p)
+    })
+    .await?;
     reporter.finish();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -40,6 +55,25 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
         print_summary(&summary, started.elapsed().as_secs_f64());
     }
     Ok(if summary.rejections.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// `--follow`: a summary line for each poll that found files, until Ctrl-C or SIGTERM.
+async fn follow(store: &dyn engine::Store, args: &IngestArgs, options: &IngestOptions) -> anyhow::Result<ExitCode> {
+    if args.paths.iter().any(|p| p.as_os_str() == "-") {
+        anyhow::bail!("--follow watches directories; it cannot follow standard input (-)");
+    }
+    let interval = std::time::Duration::from_secs_f64(args.poll_secs.max(0.05));
+    eprintln!("following {} (every {:.1} s); Ctrl-C stops", args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "), interval.as_secs_f64());
+    let on_poll = |s: &IngestSummary| {
+        if args.json {
+            println!("{}", serde_json::to_string(s).unwrap_or_default());
+        } else {
+            print_summary(s, 0.0);
+        }
+        let _ = std::io::stdout().flush();
+    };
+    engine::ingest::follow::follow(store, &args.trail, &args.paths, options, interval, super::serve::shutdown_signal(), on_poll).await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn print_summary(s: &IngestSummary, seconds: f64) {
@@ -82,15 +116,16 @@ impl ProgressReporter {
         }
         self.last = Instant::now();
         let elapsed = self.started.elapsed().as_secs_f64().max(1e-3);
-        let rate = p.records_stored as f64 / elapsed;
+        // Records read, not only stored: a re-run of stored files is progress too.
+        let rate = p.records_read as f64 / elapsed;
         let eta = if p.files_done > 0 {
             elapsed / p.files_done as f64 * (p.files_total - p.files_done) as f64
         } else {
             0.0
         };
         let line = format!(
-            "{}/{} files, {} records, {:.0} records/s, ETA {:.0} s",
-            p.files_done, p.files_total, p.records_stored, rate, eta
+            "{}/{} files, {} records read, {} stored, {:.0} records/s, ETA {:.0} s",
+            p.files_done, p.files_total, p.records_read, p.records_stored, rate, eta
         );
         let mut err = std::io::stderr();
         if self.terminal {

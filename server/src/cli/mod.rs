@@ -2,6 +2,7 @@
 //! extend, do not rename.
 
 mod bench;
+mod bench_ingest;
 mod demo;
 mod detect;
 mod eval;
@@ -38,6 +39,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Time detection on synthetic counts: series-minutes per second (build with --release).
     BenchDetect(bench::BenchArgs),
+    /// Measure ingest speed (parse only and end to end into SQLite) on ~1M real records.
+    BenchIngest(bench_ingest::BenchIngestArgs),
 }
 
 /// The database option every subcommand shares.
@@ -68,6 +71,7 @@ impl Cli {
             Command::Demo(args) => demo::run(args).await,
             Command::Eval(args) => eval::run(args),
             Command::BenchDetect(args) => bench::run(args),
+            Command::BenchIngest(args) => bench_ingest::run(args).await,
         }
     }
 }

@@ -1,0 +1,140 @@
+//! HTTP push: `POST /api/v1/trails/{trail}/events` stores CloudTrail records sent by a
+//! forwarder (a Lambda on the log bucket, Fluent Bit, curl).
+//!
+//! The body is any shape `ingest` reads (`{"Records":[...]}`, a bare array, one record per
+//! line, a single record), plain or gzip (`Content-Encoding: gzip`, or simply gzip bytes).
+//! The reply is the ingest summary as JSON: 200 when everything was stored, 422 when some
+//! records were rejected (the others are stored; each rejection names its record index).
+//! Re-sending a body is harmless: eventIDs are stored once per trail.
+//!
+//! Safety: bodies over the limit are refused with 413 before they are read whole, and so is
+//! a gzip body that inflates past 16 times the limit. A token (`Authorization: Bearer ...`)
+//! is required whenever one is configured, and the endpoint refuses to work without one
+//! when the server listens on a non-loopback address, where anyone could write events.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use engine::ingest::source::{decompress_if_gzip, ReadError};
+
+/// The route, relative to the server root.
+pub const ROUTE: &str = "/api/v1/trails/{trail}/events";
+
+/// How the push endpoint is guarded.
+#[derive(Debug, Clone)]
+pub struct PushConfig {
+    /// The bearer token clients must send; `None` means no token.
+    pub token: Option<String>,
+    /// Whether the server listens only on a loopback address (then no token is needed).
+    pub loopback: bool,
+    /// The largest request body accepted, in bytes (compressed size for gzip bodies).
+    pub max_body_bytes: usize,
+}
+
+impl PushConfig {
+    /// From `TRAILSIGHT_PUSH_TOKEN` and `TRAILSIGHT_PUSH_MAX_MB` (default 32), for a server
+    /// listening on `addr`.
+    pub fn from_env(addr: SocketAddr) -> PushConfig {
+        let token = std::env::var("TRAILSIGHT_PUSH_TOKEN").ok().filter(|t| !t.is_empty());
+        let max_mb: usize = std::env::var("TRAILSIGHT_PUSH_MAX_MB").ok().and_then(|m| m.parse().ok()).unwrap_or(32);
+        PushConfig { token, loopback: addr.ip().is_loopback(), max_body_bytes: max_mb << 20 }
+    }
+}
+
+#[derive(Clone)]
+struct PushState {
+    store: Arc<dyn engine::Store>,
+    config: Arc<PushConfig>,
+}
+
+/// The push route with its own state, to mount on the main router.
+pub fn router(store: Arc<dyn engine::Store>, config: PushConfig) -> Router {
+    let limit = config.max_body_bytes;
+    Router::new()
+        .route(ROUTE, post(push_events))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(PushState { store, config: Arc::new(config) })
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
+}
+
+/// Compares without stopping at the first difference, so timing does not reveal the token.
+fn same_token(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len() && given.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+fn authorize(config: &PushConfig, headers: &HeaderMap) -> Result<(), Response> {
+    let Some(expected) = &config.token else {
+        return if config.loopback {
+            Ok(())
+        } else {
+            Err(error(
+                StatusCode::FORBIDDEN,
+                "push is off: this server listens on a non-loopback address; start it with TRAILSIGHT_PUSH_TOKEN set and send Authorization: Bearer <token>",
+            ))
+        };
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if same_token(given.as_bytes(), expected.as_bytes()) {
+        Ok(())
+    } else {
+        Err(error(StatusCode::UNAUTHORIZED, "missing or wrong token: send Authorization: Bearer <TRAILSIGHT_PUSH_TOKEN>"))
+    }
+}
+
+async fn push_events(
+    State(state): State<PushState>,
+    // A map, not `Path<String>`: mounted with `route_service`, the route's parameter is
+    // captured by both the outer and this router, and arrives twice.
+    Path(params): Path<std::collections::HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let trail = params.get("trail").cloned().unwrap_or_default();
+    if let Err(refused) = authorize(&state.config, &headers) {
+        return refused;
+    }
+    if trail.is_empty() || trail.len() > 128 || trail.chars().any(char::is_control) {
+        return error(StatusCode::BAD_REQUEST, "the trail name must be 1 to 128 printable characters");
+    }
+    let encoding = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("identity");
+    if !matches!(encoding, "identity" | "gzip" | "x-gzip") {
+        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, format!("Content-Encoding {encoding:?} is not supported: send plain JSON or gzip"));
+    }
+    if encoding != "identity" && !body.starts_with(&[0x1f, 0x8b]) {
+        return error(StatusCode::BAD_REQUEST, "Content-Encoding says gzip but the body is not gzip data");
+    }
+    let max_inflated = state.config.max_body_bytes as u64 * 16;
+    let plain = match decompress_if_gzip(body.to_vec(), max_inflated) {
+        Ok(plain) => plain,
+        Err(e @ ReadError::TooLarge { .. }) => return error(StatusCode::PAYLOAD_TOO_LARGE, format!("request body: {e}")),
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("request body: {e}")),
+    };
+    // Like `ingest --trail`, pushing to a new trail creates it with both insight types on.
+    let stored = match state.store.ensure_trail(&trail).await {
+        Ok(()) => engine::ingest::ingest_bytes(state.store.as_ref(), &trail, "request body", plain).await,
+        Err(e) => Err(e),
+    };
+    match stored {
+        Ok(summary) => {
+            let status = if summary.rejections.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+            (status, Json(summary)).into_response()
+        }
+        Err(e) => {
+            tracing::error!(trail, "storing pushed events failed: {e}");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "the events could not be stored; the server log says why")
+        }
+    }
+}
