@@ -110,7 +110,7 @@ async fn a_token_is_required_off_loopback_and_whenever_configured() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_server_router_serves_the_push_route() {
     let (store, dir) = store().await;
-    let router = server::web::router(store.clone(), dir.path(), "127.0.0.1:0".parse().unwrap());
+    let router = server::web::router(store.clone(), dir.path(), "127.0.0.1:0".parse().unwrap(), Default::default());
     let (status, summary) = post(&router, "web", &[], A.as_bytes().to_vec()).await;
     assert_eq!((status, summary["records_stored"].as_u64()), (StatusCode::OK, Some(1)));
 }
