@@ -206,13 +206,24 @@ impl BackgroundDetection {
     }
 }
 
-/// Deletes what is older than `days` days, now and then every `every`.
+/// Deletes what is older than `days` days before the newest stored event, now and then
+/// every `every`. Counting back from the newest event rather than from the clock means a
+/// live trail keeps its last `days` days, and history replayed from old logs (the reason to
+/// ingest it) is not deleted the moment it is stored.
 pub async fn retain_every(store: Arc<dyn Store>, days: u32, every: Duration) {
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        match store.apply_retention(now_ms(), days).await {
+        let newest = match store.list_trails().await {
+            Ok(trails) => trails.iter().filter_map(|t| t.last_event_ms).max(),
+            Err(e) => {
+                tracing::error!("retention cannot list the trails: {e}");
+                continue;
+            }
+        };
+        let Some(anchor) = newest.map(|newest| newest.min(now_ms())) else { continue };
+        match store.apply_retention(anchor, days).await {
             Ok(r) if r.events_removed + r.insights_removed > 0 => tracing::info!(
                 days, events = r.events_removed, insights = r.insights_removed,
                 "retention removed old data"

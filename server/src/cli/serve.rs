@@ -39,8 +39,9 @@ pub struct ServeArgs {
     /// sharing the database dies, another takes over its trails within this time.
     #[arg(long, env = "TRAILSIGHT_LEASE_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(3..))]
     lease_seconds: u64,
-    /// Days of events (and of ended insights) to keep; older ones are deleted at start-up and
-    /// every hour. 0 keeps everything.
+    /// Days of events (and of ended insights) to keep, counted back from the newest stored
+    /// event (so replayed old logs stay); older ones are deleted at start-up and every hour.
+    /// 0 keeps everything.
     #[arg(long, env = "TRAILSIGHT_RETENTION_DAYS", default_value_t = 90)]
     retention_days: u32,
 }
