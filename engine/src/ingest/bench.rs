@@ -144,14 +144,9 @@ async fn parse_only(tree: &Path, workers: usize) -> (u64, f64) {
     (records, records as f64 / started.elapsed().as_secs_f64())
 }
 
-/// Runs the benchmark on about `target` records built from the logs under `data`, keeping its
-/// files in `work_dir`. `log` receives a line at each step.
-pub async fn run(
-    data: &Path,
-    target: usize,
-    work_dir: &Path,
-    mut log: impl FnMut(&str),
-) -> Result<BenchReport, BenchError> {
+/// The tree of about `target` time-shifted real records under `work_dir` (built from the
+/// logs under `data` on first use, reused after), and how many files it holds.
+pub fn build_tree(data: &Path, target: usize, work_dir: &Path, log: &mut impl FnMut(&str)) -> Result<(PathBuf, usize), BenchError> {
     let workers = pipeline::default_workers();
     let tree: PathBuf = work_dir.join(format!("logs-{target}"));
     let files = if tree.join("complete").exists() {
@@ -168,6 +163,19 @@ pub async fn run(
         std::fs::write(tree.join("complete"), b"").map_err(|source| BenchError::Io { path: tree.display().to_string(), source })?;
         files
     };
+    Ok((tree, files))
+}
+
+/// Runs the benchmark on about `target` records built from the logs under `data`, keeping its
+/// files in `work_dir`. `log` receives a line at each step.
+pub async fn run(
+    data: &Path,
+    target: usize,
+    work_dir: &Path,
+    mut log: impl FnMut(&str),
+) -> Result<BenchReport, BenchError> {
+    let workers = pipeline::default_workers();
+    let (tree, files) = build_tree(data, target, work_dir, &mut log)?;
 
     log("parse only, every worker");
     let cpu = cpu_seconds();

@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_ingest;
+mod bench_pages;
 mod demo;
 mod detect;
 mod eval;
@@ -41,6 +42,8 @@ enum Command {
     BenchDetect(bench::BenchArgs),
     /// Measure ingest speed (parse only and end to end into SQLite) on ~1M real records.
     BenchIngest(bench_ingest::BenchIngestArgs),
+    /// Measure server time per dashboard page with ~1M events and a few hundred insights.
+    BenchPages(bench_pages::BenchPagesArgs),
 }
 
 /// The database option every subcommand shares.
@@ -72,6 +75,7 @@ impl Cli {
             Command::Eval(args) => eval::run(args),
             Command::BenchDetect(args) => bench::run(args),
             Command::BenchIngest(args) => bench_ingest::run(args).await,
+            Command::BenchPages(args) => bench_pages::run(args).await,
         }
     }
 }
