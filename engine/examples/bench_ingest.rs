@@ -8,7 +8,7 @@ async fn main() {
     let records: usize = args.next().map(|a| a.parse().expect("RECORDS is a number")).unwrap_or(1_000_000);
     let data = args.next().unwrap_or_else(|| "../shared/data/cloudtrail".into());
     let work = args.next().unwrap_or_else(|| "target/bench-ingest".into());
-    let report = engine::ingest::bench::run(data.as_ref(), records, work.as_ref(), |line| eprintln!("{line}"))
+    let report = engine::ingest::bench::run(data.as_ref(), records, work.as_ref(), std::env::var("TRAILSIGHT_BENCH_POSTGRES_URL").ok().as_deref(), |line| eprintln!("{line}"))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     println!("{}", engine::ingest::bench::describe(&report));

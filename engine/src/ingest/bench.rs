@@ -37,6 +37,8 @@ pub struct BenchReport {
     /// machine's other load does not change these.
     pub parse_only_per_cpu_s: f64,
     pub end_to_end_per_cpu_s: f64,
+    /// The same end-to-end ingest into Postgres, when a database URL was given.
+    pub postgres_end_to_end_per_s: Option<f64>,
     /// The 1-minute load average when the run ended (another build running halves the figures).
     pub load_average: f64,
     pub database_bytes: u64,
@@ -172,6 +174,7 @@ pub async fn run(
     data: &Path,
     target: usize,
     work_dir: &Path,
+    postgres: Option<&str>,
     mut log: impl FnMut(&str),
 ) -> Result<BenchReport, BenchError> {
     let workers = pipeline::default_workers();
@@ -195,6 +198,19 @@ pub async fn run(
     let end_to_end_per_s = summary.records_stored as f64 / started.elapsed().as_secs_f64();
     let end_to_end_per_cpu_s = summary.records_stored as f64 / (cpu_seconds() - cpu).max(0.01);
     drop(store);
+    let postgres_end_to_end_per_s = match postgres {
+        Some(url) => {
+            log("end to end into Postgres (trail bench-ingest, emptied before and after)");
+            let store = open_store(url).await?;
+            let _ = store.delete_trail("bench-ingest").await;
+            let started = Instant::now();
+            let summary = ingest_paths_with(store.as_ref(), "bench-ingest", vec![tree.clone()], &IngestOptions::default(), |_| {}).await?;
+            let rate = summary.records_stored as f64 / started.elapsed().as_secs_f64();
+            store.delete_trail("bench-ingest").await?;
+            Some(rate)
+        }
+        None => None,
+    };
     let database_bytes = ["", "-wal"]
         .iter()
         .filter_map(|s| std::fs::metadata(format!("{}{s}", db.display())).ok())
@@ -209,6 +225,7 @@ pub async fn run(
         end_to_end_per_s,
         parse_only_per_cpu_s,
         end_to_end_per_cpu_s,
+        postgres_end_to_end_per_s,
         load_average: load_average(),
         database_bytes,
     })
@@ -222,6 +239,7 @@ pub fn describe(r: &BenchReport) -> String {
          parse only (gunzip + serde_json into Record, all threads): {:>9.0} records/s\n\
          parse only (one thread):                                   {:>9.0} records/s\n\
          end to end into SQLite (commit included):                  {:>9.0} records/s ({ratio:.0}% of parse only)\n\
+         end to end into Postgres:                                  {}\n\
          per CPU-second (unaffected by other load): parse only {:.0}, end to end {:.0} records\n\
          load average at the end: {:.1}; database size: {:.0} MiB",
         r.records,
@@ -230,6 +248,10 @@ pub fn describe(r: &BenchReport) -> String {
         r.parse_only_per_s,
         r.parse_one_thread_per_s,
         r.end_to_end_per_s,
+        match r.postgres_end_to_end_per_s {
+            Some(rate) => format!("{rate:>9.0} records/s"),
+            None => "not measured (give --postgres postgres://...)".to_owned(),
+        },
         r.parse_only_per_cpu_s,
         r.end_to_end_per_cpu_s,
         r.load_average,

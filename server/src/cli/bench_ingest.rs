@@ -18,13 +18,17 @@ pub struct BenchIngestArgs {
     /// Where the generated logs (kept for later runs) and the scratch database go.
     #[arg(long, default_value = "target/bench-ingest")]
     work_dir: PathBuf,
+    /// Also measure end-to-end ingest into this Postgres database (its trail `bench-ingest` is
+    /// emptied before and after).
+    #[arg(long, env = "TRAILSIGHT_BENCH_POSTGRES_URL")]
+    postgres: Option<String>,
     /// Print the figures as JSON.
     #[arg(long)]
     json: bool,
 }
 
 pub async fn run(args: BenchIngestArgs) -> anyhow::Result<ExitCode> {
-    let report = engine::ingest::bench::run(&args.data, args.records, &args.work_dir, |line| {
+    let report = engine::ingest::bench::run(&args.data, args.records, &args.work_dir, args.postgres.as_deref(), |line| {
         eprintln!("{line}")
     })
     .await
