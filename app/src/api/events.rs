@@ -19,7 +19,7 @@ pub async fn list_events(attr: String, value: String, from: String, to: String, 
     let lookup = match (LookupAttribute::parse(&attr), value.trim()) {
         (Some(a), v) if !v.is_empty() => Some((a, v.to_owned())),
         (None, v) if !v.is_empty() && !attr.is_empty() => {
-            return Err(AppError::Invalid(format!("{attr:?} is not a lookup attribute: use one of {}.", ATTRIBUTES.join(", "))))
+            return Err(AppError::invalid(format!("{attr:?} is not a lookup attribute: use one of {}.", ATTRIBUTES.join(", "))))
         }
         _ => None,
     };

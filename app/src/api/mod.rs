@@ -41,6 +41,17 @@ impl std::fmt::Display for AppError {
 
 impl std::error::Error for AppError {}
 
+impl AppError {
+    /// A mistake the user can fix: answered with status 400, not logged as a server failure.
+    pub fn invalid(why: impl Into<String>) -> AppError {
+        #[cfg(feature = "ssr")]
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::BAD_REQUEST);
+        }
+        AppError::Invalid(why.into())
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 

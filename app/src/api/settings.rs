@@ -18,8 +18,8 @@ pub async fn list_trails() -> Result<Vec<TrailView>, AppError> {
 #[cfg(feature = "ssr")]
 fn explain(e: engine::StoreError) -> AppError {
     match e {
-        engine::StoreError::TrailExists(name) => AppError::Invalid(format!("A trail named {name:?} already exists: choose another name.")),
-        engine::StoreError::NoSuchTrail(name) => AppError::Invalid(format!("There is no trail named {name:?} (was it renamed or deleted?).")),
+        engine::StoreError::TrailExists(name) => AppError::invalid(format!("A trail named {name:?} already exists: choose another name.")),
+        engine::StoreError::NoSuchTrail(name) => AppError::invalid(format!("There is no trail named {name:?} (was it renamed or deleted?).")),
         other => crate::api::server::internal(other),
     }
 }
@@ -27,7 +27,7 @@ fn explain(e: engine::StoreError) -> AppError {
 fn checked_name(name: &str) -> Result<String, AppError> {
     let name = name.trim();
     if name.is_empty() || name.len() > 128 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
-        return Err(AppError::Invalid(format!(
+        return Err(AppError::invalid(format!(
             "{name:?} is not a valid trail name: use 1 to 128 letters, digits, periods, underscores or dashes."
         )));
     }
@@ -73,7 +73,7 @@ pub async fn save_trail_settings(
         types.push(InsightType::ApiErrorRate);
     }
     let sensitivity = Sensitivity::parse(&sensitivity)
-        .ok_or_else(|| AppError::Invalid(format!("{sensitivity:?} is not a sensitivity: use low, medium or high.")))?;
+        .ok_or_else(|| AppError::invalid(format!("{sensitivity:?} is not a sensitivity: use low, medium or high.")))?;
     store.set_insight_types(&name, &types).await.map_err(explain)?;
     store.set_sensitivity(&name, sensitivity).await.map_err(explain)
 }
