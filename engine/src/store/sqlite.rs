@@ -255,7 +255,8 @@ impl Store for SqliteStore {
         };
         let lookup = match attribute {
             None => "1",
-            Some(LookupAttribute::EventId) => "event_id = ?",
+            // Uses UNIQUE (trail, event_id) once per trail (see migration 0007).
+            Some(LookupAttribute::EventId) => "trail IN (SELECT name FROM trails) AND event_id = ?",
             Some(LookupAttribute::EventName) => "event_name = ?",
             Some(LookupAttribute::EventSource) => "event_source = ?",
             Some(LookupAttribute::Username) => "user_name = ?",
@@ -298,7 +299,10 @@ impl Store for SqliteStore {
     }
 
     async fn get_event(&self, event_id: &str) -> Result<Vec<StoredEvent>> {
-        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ? ORDER BY trail");
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events
+             WHERE trail IN (SELECT name FROM trails) AND event_id = ? ORDER BY trail"
+        );
         let mut events: Vec<StoredEvent> =
             sqlx::query(&sql).bind(event_id).fetch_all(&self.pool).await?.iter().map(|row| super::rows::event_from_row(row, Vec::new())).collect();
         self.attach_resources(&mut events).await?;
