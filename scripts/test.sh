@@ -20,6 +20,15 @@ fi
 build_site
 build_server
 
+step "moto (an S3-compatible server from PyPI, for the S3 ingest test)"
+S3_VENV="$TARGET_DIR/s3-venv"
+S3_REQUIREMENTS=server/tests/s3/requirements.txt
+if ! cmp -s "$S3_REQUIREMENTS" "$S3_VENV/requirements.txt"; then
+  python3 -m venv "$S3_VENV"
+  "$S3_VENV/bin/pip" install -q -r "$S3_REQUIREMENTS"
+  cp "$S3_REQUIREMENTS" "$S3_VENV/requirements.txt"
+fi
+
 step "Rust tests"
 # The storage tests also run against Postgres when one listens on this machine (as on the
 # project's machines and in CI); elsewhere cargo lists them as ignored, with the reason.
