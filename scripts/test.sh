@@ -20,6 +20,18 @@ fi
 build_site
 build_server
 
+# ensure_venv VENV REQUIREMENTS: a virtualenv holding exactly REQUIREMENTS (rebuilt when they change).
+ensure_venv() {
+  if ! cmp -s "$2" "$1/requirements.txt"; then
+    python3 -m venv "$1"
+    "$1/bin/pip" install -q -r "$2"
+    cp "$2" "$1/requirements.txt"
+  fi
+}
+
+step "moto (an S3-compatible server from PyPI, for the S3 ingest test)"
+ensure_venv "$TARGET_DIR/s3-venv" server/tests/s3/requirements.txt
+
 step "Rust tests"
 # The storage tests also run against Postgres when one listens on this machine (as on the
 # project's machines and in CI); elsewhere cargo lists them as ignored, with the reason.
@@ -33,12 +45,7 @@ cargo test --workspace --exclude frontend
 
 step "AWS API tests (the real aws CLI and boto3, from PyPI)"
 VENV="$TARGET_DIR/aws-venv"
-REQUIREMENTS=server/tests/aws_api/requirements.txt
-if ! cmp -s "$REQUIREMENTS" "$VENV/requirements.txt"; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q -r "$REQUIREMENTS"
-  cp "$REQUIREMENTS" "$VENV/requirements.txt"
-fi
+ensure_venv "$VENV" server/tests/aws_api/requirements.txt
 VIRTUAL_ENV="$VENV" PATH="$VENV/bin:$PATH" "$VENV/bin/pytest" -q -p no:cacheprovider server/tests/aws_api
 
 step "browser tests (Playwright, Chromium)"

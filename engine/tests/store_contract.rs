@@ -275,6 +275,24 @@ async fn a_lease_has_one_holder_until_it_expires_or_is_released(store: Arc<dyn S
     assert!(store.acquire_lease("detect:prod", "server-a", t0 + 60_000, ttl).await.unwrap());
 }
 
+async fn checkpoints_are_per_trail_replaced_and_go_with_the_trail(store: Arc<dyn Store>) {
+    let key = "s3://logs/AWSLogs/111/CloudTrail/us-east-1/";
+    store.ensure_trail("prod").await.unwrap();
+    store.ensure_trail("dev").await.unwrap();
+    assert_eq!(store.get_checkpoint("prod", key).await.unwrap(), None, "nothing read yet");
+    store.set_checkpoint("prod", key, "first").await.unwrap();
+    store.set_checkpoint("prod", key, "second").await.unwrap();
+    store.set_checkpoint("dev", key, "dev's").await.unwrap();
+    assert_eq!(store.get_checkpoint("prod", key).await.unwrap().as_deref(), Some("second"));
+    assert_eq!(store.get_checkpoint("dev", key).await.unwrap().as_deref(), Some("dev's"));
+    // A renamed trail keeps its place; a deleted and re-created one starts from the beginning.
+    store.rename_trail("prod", "production").await.unwrap();
+    assert_eq!(store.get_checkpoint("production", key).await.unwrap().as_deref(), Some("second"));
+    store.delete_trail("dev").await.unwrap();
+    store.ensure_trail("dev").await.unwrap();
+    assert_eq!(store.get_checkpoint("dev", key).await.unwrap(), None);
+}
+
 for_each_backend!(
     trails_are_created_configured_renamed_and_deleted,
     the_same_event_id_is_stored_once_per_trail,
@@ -284,4 +302,5 @@ for_each_backend!(
     insights_are_saved_once_ended_once_and_filtered,
     retention_drops_old_days_and_ended_insights,
     a_lease_has_one_holder_until_it_expires_or_is_released,
+    checkpoints_are_per_trail_replaced_and_go_with_the_trail,
 );

@@ -12,6 +12,7 @@ pub mod bench;
 pub mod follow;
 pub mod parse;
 pub mod pipeline;
+pub mod s3;
 pub mod source;
 
 use std::path::PathBuf;
@@ -195,8 +196,8 @@ struct Batch {
 }
 
 /// Takes documents in input order until the batch holds `limit` records or the input ends.
-async fn collect_batch(
-    documents: &mut pipeline::Ordered<Input, Result<ParsedDocument, String>>,
+async fn collect_batch<I: std::fmt::Display>(
+    documents: &mut pipeline::Ordered<I, Result<ParsedDocument, String>>,
     limit: usize,
     summary: &mut IngestSummary,
     records_read: &mut u64,
@@ -221,10 +222,10 @@ async fn collect_batch(
 
 /// The single writer: stores one batch while the next is being collected (double buffering),
 /// so parsing and SQLite's work overlap instead of taking turns.
-async fn store_documents(
+async fn store_documents<I: std::fmt::Display>(
     store: &dyn Store,
     trail: &str,
-    mut documents: pipeline::Ordered<Input, Result<ParsedDocument, String>>,
+    mut documents: pipeline::Ordered<I, Result<ParsedDocument, String>>,
     batch_records: usize,
     summary: &mut IngestSummary,
     mut on_progress: impl FnMut(Progress),

@@ -5,6 +5,7 @@
 //! [`open_store`] picks the implementation from the URL scheme. Every write that must be
 //! all-or-nothing (a batch of records, an insight) is one transaction.
 
+mod checkpoint;
 mod lease;
 pub mod postgres;
 mod rows;
@@ -322,6 +323,11 @@ pub trait Store: Send + Sync {
     async fn acquire_lease(&self, name: &str, holder: &str, now_ms: i64, ttl_ms: i64) -> Result<bool>;
     /// Gives the lease up (if `holder` has it) so another server can take it at once.
     async fn release_lease(&self, name: &str, holder: &str) -> Result<()>;
+    /// The checkpoint an incremental source (e.g. one S3 bucket location) saved for `trail`
+    /// under `key`, if any. Deleting the trail deletes its checkpoints; renaming moves them.
+    async fn get_checkpoint(&self, trail: &str, key: &str) -> Result<Option<String>>;
+    /// Saves (replaces) a checkpoint; callers save it only after what it covers is stored.
+    async fn set_checkpoint(&self, trail: &str, key: &str, value: &str) -> Result<()>;
 }
 
 /// Opens (creating if missing, and migrating) the database at `url`.

@@ -144,7 +144,7 @@ impl Store for PostgresStore {
         if renamed.rows_affected() == 0 {
             return Err(StoreError::NoSuchTrail(from.to_owned()));
         }
-        for table in ["events", "insights"] {
+        for table in ["events", "insights", "checkpoints"] {
             sqlx::query(&format!("UPDATE {table} SET trail = $1 WHERE trail = $2"))
                 .bind(to)
                 .bind(from)
@@ -161,7 +161,7 @@ impl Store for PostgresStore {
         if deleted.rows_affected() == 0 {
             return Err(StoreError::NoSuchTrail(name.to_owned()));
         }
-        for table in ["insights", "events"] {
+        for table in ["insights", "events", "checkpoints"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE trail = $1")).bind(name).execute(&mut *tx).await?;
         }
         tx.commit().await?;
@@ -308,5 +308,13 @@ impl Store for PostgresStore {
 
     async fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
         lease::release(&self.pool, name, holder).await
+    }
+
+    async fn get_checkpoint(&self, trail: &str, key: &str) -> Result<Option<String>> {
+        checkpoint::get(&self.pool, trail, key).await
+    }
+
+    async fn set_checkpoint(&self, trail: &str, key: &str, value: &str) -> Result<()> {
+        checkpoint::set(&self.pool, trail, key, value).await
     }
 }

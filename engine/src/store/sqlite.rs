@@ -192,7 +192,7 @@ impl Store for SqliteStore {
         if renamed.rows_affected() == 0 {
             return Err(StoreError::NoSuchTrail(from.to_owned()));
         }
-        for table in ["events", "insights"] {
+        for table in ["events", "insights", "checkpoints"] {
             sqlx::query(&format!("UPDATE {table} SET trail = ? WHERE trail = ?"))
                 .bind(to)
                 .bind(from)
@@ -210,6 +210,7 @@ impl Store for SqliteStore {
             return Err(StoreError::NoSuchTrail(name.to_owned()));
         }
         sqlx::query("DELETE FROM insights WHERE trail = ?").bind(name).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM checkpoints WHERE trail = ?").bind(name).execute(&mut *tx).await?;
         // event_resources rows go with their events (ON DELETE CASCADE).
         sqlx::query("DELETE FROM events WHERE trail = ?").bind(name).execute(&mut *tx).await?;
         tx.commit().await?;
@@ -477,5 +478,13 @@ impl Store for SqliteStore {
 
     async fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
         lease::release(&self.pool, name, holder).await
+    }
+
+    async fn get_checkpoint(&self, trail: &str, key: &str) -> Result<Option<String>> {
+        checkpoint::get(&self.pool, trail, key).await
+    }
+
+    async fn set_checkpoint(&self, trail: &str, key: &str, value: &str) -> Result<()> {
+        checkpoint::set(&self.pool, trail, key, value).await
     }
 }

@@ -1,4 +1,4 @@
-//! `trailsight ingest`: files, directories and stdin into the store, with a summary.
+//! `trailsight ingest`: files, directories, stdin and S3 buckets into the store, with a summary.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -13,13 +13,13 @@ use super::DbArgs;
 #[derive(Args)]
 pub struct IngestArgs {
     #[command(flatten)]
-    db: DbArgs,
+    pub(super) db: DbArgs,
     /// The trail the records belong to (created, with both insight types on, if new).
     #[arg(long)]
-    trail: String,
+    pub(super) trail: String,
     /// Print the summary as JSON, listing every rejection.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
     /// Refuse documents larger than this many MiB (before or after gunzip), naming them.
     #[arg(long, default_value_t = 1024)]
     max_file_mb: u64,
@@ -28,9 +28,14 @@ pub struct IngestArgs {
     follow: bool,
     /// With --follow: seconds between looks at the directories.
     #[arg(long, default_value_t = 10.0)]
-    poll_secs: f64,
+    pub(super) poll_secs: f64,
+    /// An S3-compatible endpoint for `s3://` sources (path-style addressing), e.g.
+    /// http://127.0.0.1:9000; AWS itself when unset.
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub(super) endpoint_url: Option<String>,
     /// Files (`.json`, `.json.gz`, NDJSON) and directories (read recursively, e.g. an
-    /// `AWSLogs/` tree); `-` reads standard input.
+    /// `AWSLogs/` tree); `-` reads standard input; `s3://BUCKET/PREFIX` reads a bucket
+    /// (only objects not read by an earlier run for this trail).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
 }
@@ -39,15 +44,24 @@ pub struct IngestArgs {
 pub async fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
     let store = args.db.open().await?;
     let options = IngestOptions { max_document_bytes: args.max_file_mb << 20, ..Default::default() };
+    let (buckets, paths) = super::ingest_s3::split_sources(&args.paths)?;
+    if args.follow && !buckets.is_empty() {
+        return super::ingest_s3::follow(store.as_ref(), &args, &buckets, &paths, &options).await;
+    }
     if args.follow {
         return follow(store.as_ref(), &args, &options).await;
     }
     let started = Instant::now();
     let mut reporter = ProgressReporter::new(started);
-    let summary = ingest_paths_with(store.as_ref(), &args.trail, args.paths, &options, |p| {
-        reporter.report(p)
-    })
-    .await?;
+    let mut summary = IngestSummary::default();
+    if !paths.is_empty() {
+        summary = ingest_paths_with(store.as_ref(), &args.trail, paths, &options, |p| reporter.report(p)).await?;
+    }
+    let s3 = super::ingest_s3::config(&args);
+    for bucket in &buckets {
+        let read = engine::ingest::s3::ingest_s3(store.as_ref(), &args.trail, bucket, &s3, &options, |p| reporter.report(p));
+        summary.merge(read.await?);
+    }
     reporter.finish();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -76,7 +90,7 @@ async fn follow(store: &dyn engine::Store, args: &IngestArgs, options: &IngestOp
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_summary(s: &IngestSummary, seconds: f64) {
+pub(super) fn print_summary(s: &IngestSummary, seconds: f64) {
     for rejection in &s.rejections {
         eprintln!("rejected: {rejection}");
     }

@@ -8,6 +8,7 @@ mod demo;
 mod detect;
 mod eval;
 mod ingest;
+mod ingest_s3;
 mod insights;
 mod serve;
 
