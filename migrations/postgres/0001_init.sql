@@ -1,9 +1,10 @@
 -- The Postgres schema mirrors migrations/sqlite/ column for column, with two differences
 -- that keep it fast at scale:
--- * events are partitioned by day of eventTime, so retention drops whole days (a DROP TABLE
---   per day, not a DELETE of millions of rows) and time-bounded queries skip other days;
+-- * events are partitioned by month of eventTime (partitions are created by the store, see
+--   engine/src/store/postgres/partitions.rs), so retention drops whole months (a DROP TABLE,
+--   not a DELETE of millions of rows) and time-bounded queries skip other months;
 -- * resources live in a jsonb column of their event instead of a side table, so they go
---   with their day's partition.
+--   with their month's partition.
 
 -- Trails: a named stream of CloudTrail records, and which insight types run on it.
 CREATE TABLE trails (

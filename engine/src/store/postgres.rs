@@ -4,7 +4,7 @@
 //! It behaves exactly as the SQLite store does (the contract suite in
 //! `engine/tests/store_contract.rs` runs against both); what differs is how the data is
 //! laid out for scale (see `migrations/postgres/0001_init.sql`): events are partitioned by
-//! day ([`partitions`]), so retention drops whole days, and event queries ([`events`]) are
+//! month ([`partitions`]), so retention drops whole months, and event queries ([`events`]) are
 //! built with only the conditions asked for, so every one can use its index.
 //!
 //! Orderings on text use `COLLATE "C"` so lists come out in the same (byte) order as
@@ -27,7 +27,7 @@ use crate::detect::Sensitivity;
 
 pub struct PostgresStore {
     pool: PgPool,
-    /// Days (since the epoch) whose event partition is known to exist, so ingest asks the
+    /// Months (`year * 12 + month0`) whose event partition is known to exist, so ingest asks the
     /// catalog only for new days.
     partitions: Mutex<HashSet<i64>>,
 }

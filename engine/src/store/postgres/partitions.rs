@@ -1,58 +1,79 @@
-//! Day partitions of the events table, and retention by dropping them.
+//! Month partitions of the events table, and retention by dropping them.
 //!
-//! Each UTC day of eventTime has its own partition, `events_YYYYMMDD`, created when the
-//! first record of that day is stored. Retention drops the partitions wholly before the
-//! cutoff (cheap however many rows they hold) and deletes only the rows of the one day the
-//! cutoff falls in, so its result is exactly SQLite's.
+//! Each UTC calendar month of eventTime has its own partition, `events_YYYYMM`, created when
+//! the first record of that month is stored. Retention drops the partitions wholly before
+//! the cutoff (cheap however many rows they hold) and deletes only the older rows of the
+//! month the cutoff falls in, so its result is exactly SQLite's.
+//!
+//! Why months, not days: a query that cannot prune by time (a trail's per-minute counts, an
+//! unfiltered listing) locks every partition and its indexes, and Postgres's lock table
+//! holds `max_locks_per_transaction` (64 by default) per connection. Day partitions ran out
+//! of it with five years of replayed history ("out of shared memory"); months keep twenty
+//! years of history to 240 partitions.
 
-use chrono::{TimeZone, Utc};
+use chrono::{Datelike, TimeZone, Utc};
 
 use super::PostgresStore;
 use crate::store::{retention_cutoff_ms, RetentionReport, Result};
-use crate::time::{minute_of_millis, MINUTES_PER_DAY};
+use crate::time::minute_of_millis;
 
-const DAY_MS: i64 = MINUTES_PER_DAY * 60_000;
+/// A month as a number: `year * 12 + (month - 1)`.
+fn month_of(ms: i64) -> i64 {
+    let t = Utc.timestamp_millis_opt(ms).single().unwrap_or_default();
+    t.year() as i64 * 12 + t.month0() as i64
+}
+
+/// The first millisecond of a month.
+fn month_start_ms(month: i64) -> i64 {
+    let (year, month0) = (month.div_euclid(12) as i32, month.rem_euclid(12) as u32);
+    Utc.with_ymd_and_hms(year, month0 + 1, 1, 0, 0, 0).single().map(|t| t.timestamp_millis()).unwrap_or_default()
+}
 
 /// Serialises partition creation across servers: two servers storing the first records of
 /// a new day would otherwise race to create the same table.
 const PARTITION_LOCK: i64 = 0x7472_6169_6c70_6172; // "trailpar"
 
-fn partition_name(day: i64) -> String {
-    let date = Utc.timestamp_millis_opt(day * DAY_MS).single().map(|t| t.format("%Y%m%d").to_string());
-    format!("events_{}", date.unwrap_or_else(|| format!("d{day}")))
+fn partition_name(month: i64) -> String {
+    format!("events_{:04}{:02}", month.div_euclid(12), month.rem_euclid(12) + 1)
 }
 
-/// The day a partition holds, from its name; `None` for tables that are not ours.
-fn partition_day(name: &str) -> Option<i64> {
-    let date = chrono::NaiveDate::parse_from_str(name.strip_prefix("events_")?, "%Y%m%d").ok()?;
-    Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis().div_euclid(DAY_MS))
+/// The month a partition holds, from its name; `None` for tables that are not ours.
+fn partition_month(name: &str) -> Option<i64> {
+    let digits = name.strip_prefix("events_")?;
+    if digits.len() != 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (year, month) = (digits[..4].parse::<i64>().ok()?, digits[4..].parse::<i64>().ok()?);
+    (1..=12).contains(&month).then_some(year * 12 + month - 1)
 }
 
 impl PostgresStore {
-    /// Creates the partitions of the days these event times fall in, if missing.
+    /// Creates the partitions of the months these event times fall in, if missing.
     pub(super) async fn ensure_partitions(&self, times_ms: impl Iterator<Item = i64>) -> Result<()> {
-        let mut days: Vec<i64> = {
+        let mut months: Vec<i64> = {
             let known = self.partitions.lock().unwrap_or_else(|e| e.into_inner());
-            times_ms.map(|t| t.div_euclid(DAY_MS)).filter(|d| !known.contains(d)).collect()
+            let mut months: Vec<i64> = times_ms.map(month_of).collect();
+            months.sort_unstable();
+            months.dedup();
+            months.retain(|m| !known.contains(m));
+            months
         };
-        days.sort_unstable();
-        days.dedup();
-        if days.is_empty() {
+        if months.is_empty() {
             return Ok(());
         }
         let mut tx = self.pool.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PARTITION_LOCK).execute(&mut *tx).await?;
-        for &day in &days {
+        for &month in &months {
             let sql = format!(
                 "CREATE TABLE IF NOT EXISTS \"{}\" PARTITION OF events FOR VALUES FROM ({}) TO ({})",
-                partition_name(day),
-                day * DAY_MS,
-                (day + 1) * DAY_MS
+                partition_name(month),
+                month_start_ms(month),
+                month_start_ms(month + 1)
             );
             sqlx::query(&sql).execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        self.partitions.lock().unwrap_or_else(|e| e.into_inner()).extend(days);
+        self.partitions.lock().unwrap_or_else(|e| e.into_inner()).extend(months);
         Ok(())
     }
 
@@ -66,8 +87,8 @@ impl PostgresStore {
         .fetch_all(&self.pool)
         .await?;
         for name in names {
-            let Some(day) = partition_day(&name) else { continue };
-            if (day + 1) * DAY_MS > cutoff {
+            let Some(month) = partition_month(&name) else { continue };
+            if month_start_ms(month + 1) > cutoff {
                 continue;
             }
             let mut tx = self.pool.begin().await?;
@@ -86,9 +107,9 @@ impl PostgresStore {
             }
             sqlx::query(&format!("DROP TABLE IF EXISTS \"{name}\"")).execute(&mut *tx).await?;
             tx.commit().await?;
-            self.partitions.lock().unwrap_or_else(|e| e.into_inner()).remove(&day);
+            self.partitions.lock().unwrap_or_else(|e| e.into_inner()).remove(&month);
         }
-        // The day the cutoff falls in: only its older rows go.
+        // The month the cutoff falls in: only its older rows go.
         report.events_removed += sqlx::query("DELETE FROM events WHERE event_time_ms < $1")
             .bind(cutoff)
             .execute(&self.pool)
@@ -101,5 +122,21 @@ impl PostgresStore {
                 .await?
                 .rows_affected();
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_name_and_bound_their_partitions() {
+        let march = month_of(crate::time::parse_millis("2026-03-10T11:58:00Z").unwrap());
+        assert_eq!(partition_name(march), "events_202603");
+        assert_eq!(partition_month("events_202603"), Some(march));
+        assert_eq!(month_start_ms(march), crate::time::parse_millis("2026-03-01T00:00:00Z").unwrap());
+        assert_eq!(month_start_ms(march + 10), crate::time::parse_millis("2027-01-01T00:00:00Z").unwrap());
+        assert_eq!(partition_month("events_20260310"), None, "not ours: left alone");
+        assert_eq!(partition_month("events_202613"), None);
     }
 }
