@@ -32,7 +32,8 @@ impl SqliteStore {
             .busy_timeout(std::time::Duration::from_secs(30))
             // Ingest inserts into a dozen indexes keyed by random eventIDs: with SQLite's
             // default 2 MiB page cache nearly every insert re-reads index pages from the OS.
-            // 64 MiB per connection (allocated only as used) keeps the hot pages in memory.
+            // 256 MiB per connection (allocated only as used) keeps the hot pages in memory;
+            // 1 GiB measured only 3% faster on a million records.
             .pragma("cache_size", "-262144")
             // Checkpoint the WAL every ~64 MiB rather than every 4 MiB: fewer fsyncs of the
             // database file during bulk ingest, the same durability.
