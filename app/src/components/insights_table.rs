@@ -44,7 +44,7 @@ fn InsightRowView(row: InsightRow, compact: bool) -> impl IntoView {
             <td>{kind}</td>
             <td>{row.event_source.clone()}</td>
             {(!compact).then(|| view! { <td>{row.trail.clone()}</td> })}
-            <td>{format::time(&row.start_time)}</td>
+            <td class="nowrap">{format::time(&row.start_time)}</td>
             <td>{format::duration(row.duration_minutes)}</td>
             <td class="num">{format::average(row.baseline_average)}</td>
             <td class="num">{format::average(row.insight_average)}</td>
