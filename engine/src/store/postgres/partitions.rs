@@ -50,7 +50,7 @@ fn partition_month(name: &str) -> Option<i64> {
 impl PostgresStore {
     /// Creates the partitions of the months these event times fall in, if missing.
     pub(super) async fn ensure_partitions(&self, times_ms: impl Iterator<Item = i64>) -> Result<()> {
-        let mut months: Vec<i64> = {
+        let months: Vec<i64> = {
             let known = self.partitions.lock().unwrap_or_else(|e| e.into_inner());
             let mut months: Vec<i64> = times_ms.map(month_of).collect();
             months.sort_unstable();
