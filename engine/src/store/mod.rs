@@ -7,6 +7,7 @@
 
 mod checkpoint;
 mod lease;
+mod trails;
 pub mod postgres;
 mod rows;
 pub mod sqlite;

@@ -92,24 +92,12 @@ fn push_insight_conditions(qb: &mut QueryBuilder<'_, Postgres>, f: &InsightFilte
 #[async_trait]
 impl Store for PostgresStore {
     async fn ensure_trail(&self, name: &str) -> Result<()> {
-        sqlx::query("INSERT INTO trails (name, created_ms) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(name)
-            .bind(chrono::Utc::now().timestamp_millis())
-            .execute(&self.pool)
-            .await?;
+        super::trails::create(&self.pool, name, None, chrono::Utc::now().timestamp_millis()).await?;
         Ok(())
     }
 
     async fn create_trail(&self, name: &str, s3_bucket: Option<&str>) -> Result<Trail> {
-        let created = sqlx::query(
-            "INSERT INTO trails (name, created_ms, s3_bucket) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(name)
-        .bind(chrono::Utc::now().timestamp_millis())
-        .bind(s3_bucket)
-        .execute(&self.pool)
-        .await?;
-        if created.rows_affected() == 0 {
+        if !super::trails::create(&self.pool, name, s3_bucket, chrono::Utc::now().timestamp_millis()).await? {
             return Err(StoreError::TrailExists(name.to_owned()));
         }
         self.get_trail(name).await?.ok_or_else(|| StoreError::NoSuchTrail(name.to_owned()))
@@ -128,44 +116,11 @@ impl Store for PostgresStore {
     }
 
     async fn rename_trail(&self, from: &str, to: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        let taken: Option<i32> = sqlx::query_scalar("SELECT 1 FROM trails WHERE name = $1")
-            .bind(to)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if taken.is_some() {
-            return Err(StoreError::TrailExists(to.to_owned()));
-        }
-        let renamed = sqlx::query("UPDATE trails SET name = $1 WHERE name = $2")
-            .bind(to)
-            .bind(from)
-            .execute(&mut *tx)
-            .await?;
-        if renamed.rows_affected() == 0 {
-            return Err(StoreError::NoSuchTrail(from.to_owned()));
-        }
-        for table in ["events", "insights", "checkpoints"] {
-            sqlx::query(&format!("UPDATE {table} SET trail = $1 WHERE trail = $2"))
-                .bind(to)
-                .bind(from)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        super::trails::rename(&self.pool, from, to).await
     }
 
     async fn delete_trail(&self, name: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        let deleted = sqlx::query("DELETE FROM trails WHERE name = $1").bind(name).execute(&mut *tx).await?;
-        if deleted.rows_affected() == 0 {
-            return Err(StoreError::NoSuchTrail(name.to_owned()));
-        }
-        for table in ["insights", "events", "checkpoints"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE trail = $1")).bind(name).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        super::trails::delete(&self.pool, name).await
     }
 
     async fn set_insight_types(&self, trail: &str, types: &[InsightType]) -> Result<()> {

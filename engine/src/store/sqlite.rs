@@ -141,24 +141,12 @@ fn bind_insight_conditions<'q>(
 #[async_trait]
 impl Store for SqliteStore {
     async fn ensure_trail(&self, name: &str) -> Result<()> {
-        sqlx::query("INSERT INTO trails (name, created_ms) VALUES (?, ?) ON CONFLICT DO NOTHING")
-            .bind(name)
-            .bind(chrono::Utc::now().timestamp_millis())
-            .execute(&self.pool)
-            .await?;
+        super::trails::create(&self.pool, name, None, chrono::Utc::now().timestamp_millis()).await?;
         Ok(())
     }
 
     async fn create_trail(&self, name: &str, s3_bucket: Option<&str>) -> Result<Trail> {
-        let created = sqlx::query(
-            "INSERT INTO trails (name, created_ms, s3_bucket) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-        )
-        .bind(name)
-        .bind(chrono::Utc::now().timestamp_millis())
-        .bind(s3_bucket)
-        .execute(&self.pool)
-        .await?;
-        if created.rows_affected() == 0 {
+        if !super::trails::create(&self.pool, name, s3_bucket, chrono::Utc::now().timestamp_millis()).await? {
             return Err(StoreError::TrailExists(name.to_owned()));
         }
         self.get_trail(name).await?.ok_or_else(|| StoreError::NoSuchTrail(name.to_owned()))
@@ -177,45 +165,11 @@ impl Store for SqliteStore {
     }
 
     async fn rename_trail(&self, from: &str, to: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        let taken: Option<i64> = sqlx::query_scalar("SELECT 1 FROM trails WHERE name = ?")
-            .bind(to)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if taken.is_some() {
-            return Err(StoreError::TrailExists(to.to_owned()));
-        }
-        let renamed = sqlx::query("UPDATE trails SET name = ? WHERE name = ?")
-            .bind(to)
-            .bind(from)
-            .execute(&mut *tx)
-            .await?;
-        if renamed.rows_affected() == 0 {
-            return Err(StoreError::NoSuchTrail(from.to_owned()));
-        }
-        for table in ["events", "insights", "checkpoints"] {
-            sqlx::query(&format!("UPDATE {table} SET trail = ? WHERE trail = ?"))
-                .bind(to)
-                .bind(from)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        super::trails::rename(&self.pool, from, to).await
     }
 
     async fn delete_trail(&self, name: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        let deleted = sqlx::query("DELETE FROM trails WHERE name = ?").bind(name).execute(&mut *tx).await?;
-        if deleted.rows_affected() == 0 {
-            return Err(StoreError::NoSuchTrail(name.to_owned()));
-        }
-        sqlx::query("DELETE FROM insights WHERE trail = ?").bind(name).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM checkpoints WHERE trail = ?").bind(name).execute(&mut *tx).await?;
-        // event_resources rows go with their events (ON DELETE CASCADE).
-        sqlx::query("DELETE FROM events WHERE trail = ?").bind(name).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(())
+        super::trails::delete(&self.pool, name).await
     }
 
     async fn set_insight_types(&self, trail: &str, types: &[InsightType]) -> Result<()> {

@@ -1,0 +1,89 @@
+//! Trail rows, the same SQL for every backend: creating, renaming and deleting a trail (with
+//! everything stored under its name). Like [`super::lease`], numbered placeholders work in
+//! both SQLite and Postgres; `RETURNING` tells whether a row was affected, because sqlx's
+//! generic query result does not.
+//!
+//! Reading trails stays in each backend: Postgres needs `COLLATE "C"` to order names as
+//! SQLite does.
+
+use sqlx::{Database, Encode, Executor, IntoArguments, Pool, Type};
+
+use super::{Result, StoreError};
+
+/// The tables holding rows under a trail's name, besides `trails` itself. Events go last:
+/// SQLite removes their resources with them (ON DELETE CASCADE).
+const TRAIL_TABLES: [&str; 3] = ["insights", "checkpoints", "events"];
+
+/// Creates the trail if it does not exist; returns whether it was created.
+pub(crate) async fn create<DB: Database>(pool: &Pool<DB>, name: &str, s3_bucket: Option<&str>, now_ms: i64) -> Result<bool>
+where
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    let created = sqlx::query::<DB>(
+        "INSERT INTO trails (name, created_ms, s3_bucket) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING RETURNING name",
+    )
+    .bind(name)
+    .bind(now_ms)
+    .bind(s3_bucket)
+    .fetch_optional(pool)
+    .await?;
+    Ok(created.is_some())
+}
+
+/// See [`crate::Store::rename_trail`]: one transaction, so nothing is left half-moved.
+pub(crate) async fn rename<DB: Database>(pool: &Pool<DB>, from: &str, to: &str) -> Result<()>
+where
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    let mut tx = pool.begin().await?;
+    let taken = sqlx::query::<DB>("SELECT name FROM trails WHERE name = $1").bind(to).fetch_optional(&mut *tx).await?;
+    if taken.is_some() {
+        return Err(StoreError::TrailExists(to.to_owned()));
+    }
+    let renamed = sqlx::query::<DB>("UPDATE trails SET name = $1 WHERE name = $2 RETURNING name")
+        .bind(to)
+        .bind(from)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if renamed.is_none() {
+        return Err(StoreError::NoSuchTrail(from.to_owned()));
+    }
+    for table in TRAIL_TABLES {
+        sqlx::query::<DB>(&format!("UPDATE {table} SET trail = $1 WHERE trail = $2"))
+            .bind(to)
+            .bind(from)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// See [`crate::Store::delete_trail`].
+pub(crate) async fn delete<DB: Database>(pool: &Pool<DB>, name: &str) -> Result<()>
+where
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    let mut tx = pool.begin().await?;
+    let deleted = sqlx::query::<DB>("DELETE FROM trails WHERE name = $1 RETURNING name")
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if deleted.is_none() {
+        return Err(StoreError::NoSuchTrail(name.to_owned()));
+    }
+    for table in TRAIL_TABLES {
+        sqlx::query::<DB>(&format!("DELETE FROM {table} WHERE trail = $1")).bind(name).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
