@@ -12,8 +12,10 @@ test('a trail created in settings with call-rate off gets only error-rate insigh
   await expect(card).toBeVisible();
   await card.getByTestId('call-rate').uncheck();
   await card.getByTestId('sensitivity').selectOption('high');
+  // Wait for the save itself to answer, not for a guessed amount of time.
+  const saved = page.waitForResponse((r) => r.url().includes('save_trail_settings') && r.request().method() === 'POST');
   await card.getByTestId('save-settings').click();
-  await page.waitForTimeout(300);
+  expect((await saved).ok()).toBe(true);
 
   // Stored: a reload shows the same settings, and Home shows them.
   await page.reload();
