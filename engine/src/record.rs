@@ -49,6 +49,20 @@ pub struct Record {
     pub resources: Vec<(String, String)>,
     /// The record exactly as delivered.
     pub raw: String,
+    /// `raw` compressed for storage, when ingest's workers have done it already.
+    pub packed_raw: PackedRaw,
+}
+
+/// A record's raw JSON compressed for storage ([`crate::store::packed`]), filled in by ingest's
+/// parallel workers so that the single database writer does not compress. It is derived from
+/// `raw`, so it takes no part in comparing records.
+#[derive(Debug, Clone, Default)]
+pub struct PackedRaw(pub Option<Vec<u8>>);
+
+impl PartialEq for PackedRaw {
+    fn eq(&self, _: &PackedRaw) -> bool {
+        true
+    }
 }
 
 impl Record {
@@ -219,6 +233,7 @@ impl Record {
                 .filter_map(|r| Some((r.kind.unwrap_or_default(), r.arn?)))
                 .collect(),
             raw: text.to_owned(),
+            packed_raw: PackedRaw::default(),
         })
     }
 }

@@ -180,9 +180,9 @@ pub async fn ingest_found(
     for (path, reason) in found.unreadable {
         summary.reject_document(&path, reason);
     }
-    let max_bytes = options.max_document_bytes;
+    let (max_bytes, pack) = (options.max_document_bytes, store.packs_raw());
     let documents = pipeline::ordered_parallel(found.inputs, options.workers, move |input| {
-        read_document(input, max_bytes)
+        read_document(input, max_bytes).map(|doc| doc.packed_if(pack))
     });
     store_documents(store, trail, documents, options.batch_records, &mut summary, on_progress).await?;
     Ok(summary)

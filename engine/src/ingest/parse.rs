@@ -20,6 +20,20 @@ pub struct ParsedDocument {
     pub insight_events: usize,
 }
 
+impl ParsedDocument {
+    /// Compresses every record's raw JSON for storage when `pack` is set (the store's
+    /// [`crate::store::Store::packs_raw`]): done here, in the parallel workers, so that the
+    /// single database writer does not.
+    pub fn packed_if(mut self, pack: bool) -> ParsedDocument {
+        if pack {
+            for r in &mut self.records {
+                r.packed_raw.0 = Some(crate::store::packed::pack(&r.raw));
+            }
+        }
+        self
+    }
+}
+
 /// Why a whole document could not be read.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum DocumentError {

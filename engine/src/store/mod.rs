@@ -7,6 +7,7 @@
 
 mod checkpoint;
 mod lease;
+pub mod packed;
 mod trails;
 pub mod postgres;
 mod rows;
@@ -232,6 +233,16 @@ pub struct RetentionReport {
     pub insights_removed: u64,
 }
 
+/// The SQL expression (the same in both schemas) whose values an attribution counts.
+pub(crate) fn attribute_column(attribute: Attribute) -> &'static str {
+    match attribute {
+        Attribute::UserIdentityArn => "user_arn",
+        Attribute::UserAgent => "user_agent",
+        // AWS writes "null" for the calls that did not fail.
+        Attribute::ErrorCode => "COALESCE(error_code, 'null')",
+    }
+}
+
 /// Events before this instant (in milliseconds) are past a retention of `days` days.
 pub fn retention_cutoff_ms(now_ms: i64, days: u32) -> i64 {
     now_ms - i64::from(days) * crate::time::MINUTES_PER_DAY * 60_000
@@ -254,6 +265,8 @@ pub enum StoreError {
     NoSuchTrail(String),
     #[error("a trail named {0:?} already exists")]
     TrailExists(String),
+    #[error(transparent)]
+    Unpack(#[from] packed::UnpackError),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -279,6 +292,11 @@ pub trait Store: Send + Sync {
     /// Stores a batch in one transaction, skipping eventIDs already stored for this trail.
     /// Returns how many records were new.
     async fn insert_events(&self, trail: &str, records: &[Record]) -> Result<u64>;
+    /// Whether this store keeps raw records compressed ([`packed`]): ingest then compresses
+    /// them in its parallel workers, before they reach the single writer.
+    fn packs_raw(&self) -> bool {
+        false
+    }
     /// First and last minute with any stored event in the trail.
     async fn event_span(&self, trail: &str) -> Result<Option<(Minute, Minute)>>;
     /// Events matching the query, newest first, at most `limit`.

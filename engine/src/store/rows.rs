@@ -67,8 +67,8 @@ where
     }
 }
 
-/// An event with the given resources (each backend stores those its own way).
-pub(crate) fn event_from_row<'r, R: Row>(row: &'r R, resources: Vec<(String, String)>) -> StoredEvent
+/// An event with the given resources and raw JSON (each backend stores those its own way).
+pub(crate) fn event_from_row<'r, R: Row>(row: &'r R, resources: Vec<(String, String)>, raw: String) -> StoredEvent
 where
     &'static str: ColumnIndex<R>,
     bool: Decode<'r, R::Database> + Type<R::Database>,
@@ -97,7 +97,8 @@ where
             user_agent: row.get("user_agent"),
             source_ip: row.get("source_ip"),
             resources,
-            raw: row.get("raw"),
+            raw,
+            packed_raw: Default::default(),
         },
     }
 }

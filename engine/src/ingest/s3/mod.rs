@@ -136,6 +136,7 @@ pub async fn ingest_s3(
         let failed = Arc::new(Mutex::new(Vec::new()));
         let objects = p.unread.iter().map(|key| Object { bucket: bucket.clone(), key: key.clone() }).collect();
         let (client, fails, max_bytes) = (client.clone(), failed.clone(), options.max_document_bytes);
+        let pack = store.packs_raw();
         let documents = super::pipeline::ordered_parallel(objects, options.workers, move |object: &Object| {
             let bytes = client.get(&object.key, max_bytes).inspect_err(|e| {
                 // Not fetched (network, permissions): retried next run. Too large: final.
@@ -145,7 +146,7 @@ pub async fn ingest_s3(
             });
             let bytes = bytes.map_err(|e| e.to_string())?;
             let bytes = super::source::decompress_if_gzip(bytes, max_bytes).map_err(|e| e.to_string())?;
-            parse_document(&bytes).map_err(|e| e.to_string())
+            parse_document(&bytes).map(|doc| doc.packed_if(pack)).map_err(|e| e.to_string())
         });
         // files_done counts across locations already (it is the summary's count).
         let progress = |p: Progress| on_progress(Progress { files_total, ..p });

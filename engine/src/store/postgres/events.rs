@@ -38,7 +38,7 @@ fn resources_json(r: &Record) -> String {
 
 fn event_from_row(row: &PgRow) -> StoredEvent {
     let resources = resources_from_json(row.get("resources"));
-    crate::store::rows::event_from_row(row, resources)
+    crate::store::rows::event_from_row(row, resources, row.get("raw"))
 }
 
 fn resources_from_json(text: &str) -> Vec<(String, String)> {
@@ -222,12 +222,7 @@ impl PostgresStore {
         (from, to): (Minute, Minute),
         limit: u32,
     ) -> Result<Vec<(String, u64)>> {
-        let column = match attribute {
-            Attribute::UserIdentityArn => "user_arn",
-            Attribute::UserAgent => "user_agent",
-            // AWS writes "null" for the calls that did not fail.
-            Attribute::ErrorCode => "COALESCE(error_code, 'null')",
-        };
+        let column = crate::store::attribute_column(attribute);
         let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT ({column}) COLLATE \"C\" AS value, COUNT(*) AS n FROM events WHERE trail = "));
         qb.push_bind(trail.to_owned()).push(" AND event_source = ").push_bind(key.event_source.clone());
         qb.push(" AND event_name = ").push_bind(key.event_name.clone());

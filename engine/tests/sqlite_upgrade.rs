@@ -1,0 +1,73 @@
+//! A database written by an earlier trailsight opens in this one with nothing lost: events
+//! keep their raw JSON and resources, duplicates of them are still recognised, and new
+//! records (stored compressed) sit beside them.
+
+use engine::ingest::parse_document;
+use engine::store::*;
+
+/// Records as an earlier version stored them: raw JSON text, identity (trail, event_id).
+const OLD_ROWS: &str = r#"
+INSERT INTO trails (name, created_ms) VALUES ('prod', 0);
+INSERT INTO events (trail, event_id, event_time_ms, minute, event_source, event_name,
+        aws_region, account, is_management, is_write, user_name, raw)
+    VALUES ('prod', 'old-1', 1714557605000, 28575960, 'iam.amazonaws.com', 'CreateUser',
+            'us-east-1', '111', 1, 1, 'alice', '{"eventID":"old-1","eventTime":"2024-05-01T10:00:05Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":"us-east-1","recipientAccountId":"111","readOnly":false,"userIdentity":{"userName":"alice"},"resources":[{"type":"AWS::IAM::User","ARN":"arn:aws:iam::111:user/new"}]}'),
+           ('prod', 'old-2', 1714644000000, 28577400, 'iam.amazonaws.com', 'GetUser',
+            'us-east-1', '111', 1, 0, 'bob', '{"eventID":"old-2"}');
+INSERT INTO event_resources (event_row, resource_type, resource_name)
+    VALUES (1, 'AWS::IAM::User', 'arn:aws:iam::111:user/new');
+"#;
+
+const OLD_1: &str = r#"{"eventID":"old-1","eventTime":"2024-05-01T10:00:05Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":"us-east-1","recipientAccountId":"111","readOnly":false,"userIdentity":{"userName":"alice"},"resources":[{"type":"AWS::IAM::User","ARN":"arn:aws:iam::111:user/new"}]}"#;
+const NEW_1: &str = r#"{"eventID":"new-1","eventTime":"2024-05-03T08:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":"us-east-1","recipientAccountId":"111","readOnly":false,"resources":[{"type":"AWS::IAM::User","ARN":"arn:aws:iam::111:user/new"}]}"#;
+
+/// A database at migration 0007: the migration files up to it, run by sqlx as a release
+/// with only those files would have run them.
+async fn database_at_0007(dir: &std::path::Path) -> String {
+    let old = dir.join("migrations");
+    std::fs::create_dir(&old).unwrap();
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/sqlite")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name.as_str() < "0008" {
+            std::fs::copy(&path, old.join(name)).unwrap();
+        }
+    }
+    let url = format!("sqlite://{}", dir.join("old.db").display());
+    let options: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
+    let pool = sqlx::SqlitePool::connect_with(options.create_if_missing(true).foreign_keys(true)).await.unwrap();
+    sqlx::migrate::Migrator::new(old.as_path()).await.unwrap().run(&pool).await.unwrap();
+    sqlx::raw_sql(OLD_ROWS).execute(&pool).await.unwrap();
+    pool.close().await;
+    url
+}
+
+#[tokio::test]
+async fn an_earlier_database_keeps_its_events_resources_and_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_at_0007(dir.path()).await;
+    let store = engine::store::open_store(&url).await.unwrap();
+
+    let found = store.get_event("old-1").await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].record.raw, OLD_1, "raw text written before compression reads back unchanged");
+    assert_eq!(found[0].record.resources, [("AWS::IAM::User".to_owned(), "arn:aws:iam::111:user/new".to_owned())]);
+
+    // Redelivered: recognised as the stored copy. New: stored, compressed, readable.
+    let again = parse_document(format!("[{OLD_1},{NEW_1}]").as_bytes()).unwrap().records;
+    assert_eq!(store.insert_events("prod", &again).await.unwrap(), 1);
+    assert_eq!(store.get_event("new-1").await.unwrap()[0].record.raw, NEW_1);
+
+    let by_resource = store
+        .list_events(&EventQuery {
+            lookup: Some((LookupAttribute::ResourceName, "arn:aws:iam::111:user/new".into())),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let ids: Vec<&str> = by_resource.iter().map(|e| e.record.event_id.as_str()).collect();
+    assert_eq!(ids, ["new-1", "old-1"], "resources of old and new rows both found, each once");
+    assert_eq!(store.event_span("prod").await.unwrap(), Some((28575960, 28578720)));
+}
+
