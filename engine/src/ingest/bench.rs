@@ -37,6 +37,10 @@ pub struct BenchReport {
     /// machine's other load does not change these.
     pub parse_only_per_cpu_s: f64,
     pub end_to_end_per_cpu_s: f64,
+    /// SQLite alone storing the same rows into the same schema (`INSERT ... SELECT` from the
+    /// end-to-end database, as many rows a transaction as ingest's batches): the ceiling for
+    /// any writer of this schema on this machine.
+    pub sqlite_alone_per_s: f64,
     /// The same end-to-end ingest into Postgres, when a database URL was given.
     pub postgres_end_to_end_per_s: Option<f64>,
     /// The 1-minute load average when the run ended (another build running halves the figures).
@@ -198,6 +202,21 @@ pub async fn run(
     let end_to_end_per_s = summary.records_stored as f64 / started.elapsed().as_secs_f64();
     let end_to_end_per_cpu_s = summary.records_stored as f64 / (cpu_seconds() - cpu).max(0.01);
     drop(store);
+
+    log("SQLite alone: the same rows copied into a fresh database of the same schema");
+    let copy = work_dir.join("bench-copy.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", copy.display()));
+    }
+    let copy_store = crate::store::sqlite::SqliteStore::open(&format!("sqlite://{}", copy.display())).await?;
+    let started = Instant::now();
+    let copied = copy_store.copy_events_from(&db, IngestOptions::default().batch_records as i64).await?;
+    let sqlite_alone_per_s = copied as f64 / started.elapsed().as_secs_f64();
+    drop(copy_store);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", copy.display()));
+    }
+
     let postgres_end_to_end_per_s = match postgres {
         Some(url) => {
             log("end to end into Postgres (trail bench-ingest, emptied before and after)");
@@ -225,6 +244,7 @@ pub async fn run(
         end_to_end_per_s,
         parse_only_per_cpu_s,
         end_to_end_per_cpu_s,
+        sqlite_alone_per_s,
         postgres_end_to_end_per_s,
         load_average: load_average(),
         database_bytes,
@@ -234,11 +254,13 @@ pub async fn run(
 /// The report as the lines the benchmark command prints.
 pub fn describe(r: &BenchReport) -> String {
     let ratio = 100.0 * r.end_to_end_per_s / r.parse_only_per_s;
+    let alone = 100.0 * r.end_to_end_per_s / r.sqlite_alone_per_s;
     format!(
         "{} records in {} gzip files, {} reader threads\n\
          parse only (gunzip + serde_json into Record, all threads): {:>9.0} records/s\n\
          parse only (one thread):                                   {:>9.0} records/s\n\
-         end to end into SQLite (commit included):                  {:>9.0} records/s ({ratio:.0}% of parse only)\n\
+         end to end into SQLite (commit included):                  {:>9.0} records/s ({ratio:.0}% of parse only, {alone:.0}% of SQLite alone)\n\
+         SQLite alone (same rows and schema, INSERT ... SELECT):    {:>9.0} rows/s\n\
          end to end into Postgres:                                  {}\n\
          per CPU-second (unaffected by other load): parse only {:.0}, end to end {:.0} records\n\
          load average at the end: {:.1}; database size: {:.0} MiB",
@@ -248,6 +270,7 @@ pub fn describe(r: &BenchReport) -> String {
         r.parse_only_per_s,
         r.parse_one_thread_per_s,
         r.end_to_end_per_s,
+        r.sqlite_alone_per_s,
         match r.postgres_end_to_end_per_s {
             Some(rate) => format!("{rate:>9.0} records/s"),
             None => "not measured (give --postgres postgres://...)".to_owned(),
