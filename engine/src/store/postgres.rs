@@ -44,7 +44,9 @@ impl PostgresStore {
             .connect_with(options)
             .await
             .map_err(open_err)?;
-        sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+        // Postgres's migrator takes an advisory lock, so concurrent openers queue. On a held
+        // connection (`run_direct`), so that opening is a Send future like SQLite's.
+        sqlx::migrate!("../migrations/postgres").run_direct(&mut *pool.acquire().await?).await?;
         Ok(PostgresStore { pool, partitions: Mutex::new(HashSet::new()) })
     }
 

@@ -51,7 +51,7 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await
             .map_err(open_err)?;
-        sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+        migrate(&pool).await?;
         let ingest_writer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options)
@@ -59,6 +59,22 @@ impl SqliteStore {
             .map_err(open_err)?;
         Ok(SqliteStore { pool, ingest_writer })
     }
+}
+
+/// Brings the schema up to date. sqlx's migrator takes no lock on SQLite (it does on
+/// Postgres), so two processes opening a new or older database at once (the dashboard and an
+/// ingest, say) would both apply the same migration and one would fail with "table ...
+/// already exists". Running every pending migration inside one `BEGIN IMMEDIATE`
+/// transaction makes the second opener wait for the first (up to the busy timeout), then find
+/// nothing left to do; each migration still applies wholly or not at all.
+async fn migrate(pool: &SqlitePool) -> Result<()> {
+    let mut conn = pool.acquire().await?;
+    let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
+    // `run_direct` is `run` on a connection we hold; `run` itself cannot take one without
+    // making this future !Send (sqlx's "Acquire is not general enough").
+    sqlx::migrate!("../migrations/sqlite").run_direct(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 impl SqliteStore {

@@ -1,6 +1,7 @@
-//! A database written by an earlier trailsight opens in this one with nothing lost: events
-//! keep their raw JSON and resources, duplicates of them are still recognised, and new
-//! records (stored compressed) sit beside them.
+//! Opening a SQLite database brings its schema up to date. A database written by an earlier
+//! trailsight opens in this one with nothing lost: events keep their raw JSON and resources,
+//! duplicates of them are still recognised, and new records (stored compressed) sit beside
+//! them. Several processes may open the same database at once while it is being upgraded.
 
 use engine::ingest::parse_document;
 use engine::store::*;
@@ -71,3 +72,38 @@ async fn an_earlier_database_keeps_its_events_resources_and_duplicates() {
     assert_eq!(store.event_span("prod").await.unwrap(), Some((28575960, 28578720)));
 }
 
+/// Opens the database at `url` from `n` stores at once, each on its own task with its own
+/// connections (as separate trailsight processes would), and returns how each open went.
+async fn open_at_once(url: &str, n: usize) -> Vec<std::result::Result<(), String>> {
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let url = url.to_owned();
+            tokio::spawn(async move { engine::store::open_store(&url).await.map(drop).map_err(|e| e.to_string()) })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    outcomes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn several_processes_can_open_a_new_database_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("new.db").display());
+    for outcome in open_at_once(&url, 6).await {
+        assert_eq!(outcome, Ok(()), "every opener sees the schema ready, none fails");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn several_processes_can_open_an_earlier_database_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_at_0007(dir.path()).await;
+    for outcome in open_at_once(&url, 6).await {
+        assert_eq!(outcome, Ok(()), "every opener sees the upgraded schema, none fails");
+    }
+    let store = engine::store::open_store(&url).await.unwrap();
+    assert_eq!(store.get_event("old-1").await.unwrap().len(), 1, "upgraded once, rows kept");
+}
