@@ -4,14 +4,16 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::SqlitePool;
 
-use super::rows::{insight_from_row, trail_from_row};
+use super::rows::trail_from_row;
 use super::*;
 use crate::detect::Sensitivity;
 
-mod retention;
+mod events;
 mod insert;
+mod insights;
+mod retention;
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -77,102 +79,11 @@ async fn migrate(pool: &SqlitePool) -> Result<()> {
     Ok(())
 }
 
-impl SqliteStore {
-    /// SQLite's own rate of storing events in this schema, with no parsing or binding: copies
-    /// the events (and resources) of the trailsight database at `source` into this one, in
-    /// row order, `batch` rows a transaction, through the ingest connection. The ingest
-    /// benchmark prints it as the ceiling for any writer of this schema. Returns the rows
-    /// copied.
-    pub async fn copy_events_from(&self, source: &std::path::Path, batch: i64) -> Result<u64> {
-        let mut conn = self.ingest_writer.acquire().await?;
-        sqlx::query("ATTACH DATABASE ? AS source").bind(source.display().to_string()).execute(&mut *conn).await?;
-        let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM source.events").fetch_one(&mut *conn).await?;
-        let mut copied = 0;
-        for from in (0..last).step_by(batch.max(1) as usize) {
-            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-            copied += sqlx::query("INSERT INTO events SELECT * FROM source.events WHERE id > ? AND id <= ?")
-                .bind(from)
-                .bind(from + batch)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            sqlx::query("INSERT INTO event_resources SELECT * FROM source.event_resources WHERE event_row > ? AND event_row <= ?")
-                .bind(from)
-                .bind(from + batch)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-        }
-        sqlx::query("DETACH DATABASE source").execute(&mut *conn).await?;
-        Ok(copied)
-    }
-}
-
-/// The SQL condition selecting the events an insight type counts.
-fn counted_events(kind: InsightType) -> &'static str {
-    match kind {
-        InsightType::ApiCallRate => "is_management = 1 AND is_write = 1",
-        InsightType::ApiErrorRate => "is_management = 1 AND error_code IS NOT NULL",
-    }
-}
-
 const TRAIL_COLUMNS: &str = "name, call_rate_enabled, error_rate_enabled, sensitivity, logging,
     s3_bucket, created_ms,
     (SELECT MAX(event_time_ms) FROM events WHERE events.trail = trails.name) AS last_event_ms";
 
-
-const EVENT_COLUMNS: &str = "id, trail, event_id, event_time_ms, event_source, event_name,
-    aws_region, account, error_code, read_only, is_management, is_write, user_arn, user_name,
-    access_key_id, user_agent, source_ip, raw";
-
-/// The condition finding an eventID (its one `?`) in any trail on any day. The identity index
-/// is (trail, day, event_id): this probes it once per trail and stored day (`day IN` a list
-/// of every day from the oldest event to the newest), a few thousand seeks for years of
-/// history, where a scan of the table would read every event. See migration 0008.
-const EVENT_ID_LOOKUP: &str = "trail IN (SELECT name FROM trails)
-    AND day IN (WITH RECURSIVE d(x) AS (
-            SELECT (SELECT MIN(event_time_ms) FROM events) / 86400000
-            UNION ALL
-            SELECT x + 1 FROM d WHERE x < (SELECT MAX(event_time_ms) FROM events) / 86400000)
-        SELECT x FROM d)
-    AND event_id = ?";
-
-/// An event row (resources are attached after); raw is a zstd frame or, in rows written
-/// before migration 0008, text.
-fn event_from_row(row: sqlx::sqlite::SqliteRow) -> Result<StoredEvent> {
-    let raw = super::packed::unpack(row.try_get("raw")?)?;
-    Ok(super::rows::event_from_row(&row, Vec::new(), raw))
-}
-
-/// The first millisecond of a minute: API-and-minute-range selections filter on
-/// event_time_ms so that they run on the events_name (event_name, event_time_ms) index.
-fn minute_start_ms(minute: Minute) -> i64 {
-    minute * 60_000
-}
-
-
 impl SqliteStore {
-    /// Fills in `resources` for a page of events with one query.
-    async fn attach_resources(&self, events: &mut [StoredEvent]) -> Result<()> {
-        if events.is_empty() {
-            return Ok(());
-        }
-        let ids: Vec<String> = events.iter().map(|e| e.cursor.row.to_string()).collect();
-        // The IDs are integers from our own rows, never user input.
-        let sql = format!(
-            "SELECT event_row, resource_type, resource_name FROM event_resources
-             WHERE event_row IN ({}) ORDER BY rowid",
-            ids.join(",")
-        );
-        for row in sqlx::query(&sql).fetch_all(&self.pool).await? {
-            let id: i64 = row.get(0);
-            if let Some(e) = events.iter_mut().find(|e| e.cursor.row == id) {
-                e.record.resources.push((row.get(1), row.get(2)));
-            }
-        }
-        Ok(())
-    }
-
     async fn update_trail<'q>(
         &self,
         trail: &str,
@@ -184,41 +95,6 @@ impl SqliteStore {
         Ok(())
     }
 }
-
-/// The WHERE clause shared by listing and counting insights, and its arguments in order.
-fn insight_conditions(f: &InsightFilter) -> (String, Vec<Option<String>>, Vec<Option<i64>>) {
-    let sql = "(? IS NULL OR trail = ?) AND (? IS NULL OR insight_type = ?)
-        AND (? IS NULL OR event_name = ?) AND (? IS NULL OR event_source = ?)
-        AND (? IS NULL OR shared_event_id = ? OR instr(start_record, '\"eventID\":\"' || ? || '\"') > 0
-             OR instr(COALESCE(end_record, ''), '\"eventID\":\"' || ? || '\"') > 0)
-        AND (? IS NULL OR start_minute >= ?) AND (? IS NULL OR start_minute < ?)";
-    let texts = vec![
-        f.trail.clone(),
-        f.insight_type.map(|t| t.as_str().to_owned()),
-        f.event_name.clone(),
-        f.event_source.clone(),
-        f.event_id.clone(),
-    ];
-    (sql.to_owned(), texts, vec![f.from, f.to])
-}
-
-fn bind_insight_conditions<'q>(
-    mut q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
-    texts: &'q [Option<String>],
-    minutes: &'q [Option<i64>],
-) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
-    for (i, t) in texts.iter().enumerate() {
-        let repeat = if i == 4 { 4 } else { 2 };
-        for _ in 0..repeat {
-            q = q.bind(t);
-        }
-    }
-    for m in minutes {
-        q = q.bind(m).bind(m);
-    }
-    q
-}
-
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -283,116 +159,23 @@ impl Store for SqliteStore {
     }
 
     async fn event_span(&self, trail: &str) -> Result<Option<(Minute, Minute)>> {
-        // On events_time (trail, event_time_ms): two seeks.
-        let row = sqlx::query("SELECT MIN(event_time_ms), MAX(event_time_ms) FROM events WHERE trail = ?")
-            .bind(trail)
-            .fetch_one(&self.pool)
-            .await?;
-        let span = row.get::<Option<i64>, _>(0).zip(row.get::<Option<i64>, _>(1));
-        Ok(span.map(|(first, last)| (crate::time::minute_of_millis(first), crate::time::minute_of_millis(last))))
+        self.span(trail).await
     }
 
-    async fn list_events(&self, q: &EventQuery) -> Result<Vec<StoredEvent>> {
-        let (attribute, value) = match &q.lookup {
-            Some((a, v)) => (Some(*a), Some(v.as_str())),
-            None => (None, None),
-        };
-        let lookup = match attribute {
-            None => "1",
-            Some(LookupAttribute::EventId) => EVENT_ID_LOOKUP,
-            Some(LookupAttribute::EventName) => "event_name = ?",
-            Some(LookupAttribute::EventSource) => "event_source = ?",
-            Some(LookupAttribute::Username) => "user_name = ?",
-            Some(LookupAttribute::AccessKeyId) => "access_key_id = ?",
-            Some(LookupAttribute::ReadOnly) => "is_write = (lower(?) <> 'true')",
-            Some(LookupAttribute::ResourceType) => {
-                "EXISTS (SELECT 1 FROM event_resources r WHERE r.event_row = events.id AND r.resource_type = ?)"
-            }
-            Some(LookupAttribute::ResourceName) => {
-                "EXISTS (SELECT 1 FROM event_resources r WHERE r.event_row = events.id AND r.resource_name = ?)"
-            }
-        };
-        let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events
-             WHERE {lookup} AND (? IS NULL OR trail = ?)
-               AND (? IS NULL OR event_source = ?) AND (? IS NULL OR event_name = ?)
-               AND (? IS NULL OR account = ?) AND (? IS NULL OR aws_region = ?)
-               AND (? IS NULL OR error_code = ?) AND (? = 0 OR is_management = 1) AND (? = 0 OR is_write = 1)
-               AND (? IS NULL OR event_time_ms >= ?) AND (? IS NULL OR event_time_ms <= ?)
-               AND (? IS NULL OR event_time_ms < ? OR (event_time_ms = ? AND id < ?))
-             ORDER BY event_time_ms DESC, id DESC LIMIT ?"
-        );
-        let mut query = sqlx::query(&sql);
-        if let Some(v) = value {
-            query = query.bind(v);
-        }
-        for text in [&q.trail, &q.event_source, &q.event_name, &q.account, &q.region, &q.error_code] {
-            query = query.bind(text).bind(text);
-        }
-        query = query.bind(q.management_only).bind(q.writes_only);
-        for ms in [q.from_ms, q.to_ms] {
-            query = query.bind(ms).bind(ms);
-        }
-        let (time, row) = (q.before.map(|c| c.time_ms), q.before.map(|c| c.row));
-        query = query.bind(time).bind(time).bind(time).bind(row).bind(q.limit);
-        let mut events = query.fetch_all(&self.pool).await?.into_iter().map(event_from_row).collect::<Result<Vec<_>>>()?;
-        self.attach_resources(&mut events).await?;
-        Ok(events)
+    async fn list_events(&self, query: &EventQuery) -> Result<Vec<StoredEvent>> {
+        self.list(query).await
     }
 
     async fn get_event(&self, event_id: &str) -> Result<Vec<StoredEvent>> {
-        let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE {EVENT_ID_LOOKUP} ORDER BY trail"
-        );
-        let rows = sqlx::query(&sql).bind(event_id).fetch_all(&self.pool).await?;
-        let mut events = rows.into_iter().map(event_from_row).collect::<Result<Vec<_>>>()?;
-        self.attach_resources(&mut events).await?;
-        Ok(events)
+        self.get(event_id).await
     }
 
-    async fn series_counts(&self, q: &SeriesQuery) -> Result<Vec<(Minute, u32)>> {
-        let counted = q.counted.map(counted_events).unwrap_or("1");
-        let sql = format!(
-            "SELECT minute, COUNT(*) FROM events
-             WHERE event_name = ? AND event_time_ms >= ? AND event_time_ms < ?
-               AND event_source = ? AND {counted}
-               AND (? IS NULL OR trail = ?) AND (? IS NULL OR account = ?)
-               AND (? IS NULL OR aws_region = ?) AND (? IS NULL OR error_code = ?)
-             GROUP BY minute ORDER BY minute"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(&q.event_name)
-            .bind(minute_start_ms(q.from))
-            .bind(minute_start_ms(q.to))
-            .bind(&q.event_source)
-            .bind(&q.trail)
-            .bind(&q.trail)
-            .bind(&q.account)
-            .bind(&q.account)
-            .bind(&q.region)
-            .bind(&q.region)
-            .bind(&q.error_code)
-            .bind(&q.error_code)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.iter().map(|r| (r.get::<i64, _>(0), r.get::<i64, _>(1) as u32)).collect())
+    async fn series_counts(&self, query: &SeriesQuery) -> Result<Vec<(Minute, u32)>> {
+        self.series(query).await
     }
 
     async fn minute_counts(&self, trail: &str, kind: InsightType) -> Result<Vec<SeriesCounts>> {
-        let error_code = match kind {
-            InsightType::ApiCallRate => "NULL",
-            InsightType::ApiErrorRate => "error_code",
-        };
-        let sql = format!(
-            "SELECT account, aws_region, event_source, event_name, {error_code} AS code,
-                    minute, COUNT(*) AS n
-             FROM events WHERE trail = ? AND {}
-             GROUP BY account, aws_region, event_source, event_name, code, minute
-             ORDER BY account, aws_region, event_source, event_name, code, minute",
-            counted_events(kind)
-        );
-        let rows = sqlx::query(&sql).bind(trail).fetch_all(&self.pool).await?;
-        Ok(super::rows::series_from_rows(&rows))
+        self.all_series(trail, kind).await
     }
 
     async fn top_values(
@@ -405,103 +188,23 @@ impl Store for SqliteStore {
         to: Minute,
         limit: u32,
     ) -> Result<Vec<(String, u64)>> {
-        let column = super::attribute_column(attribute);
-        let sql = format!(
-            "SELECT {column} AS value, COUNT(*) AS n FROM events
-             WHERE event_name = ? AND event_time_ms >= ? AND event_time_ms < ?
-               AND trail = ? AND event_source = ? AND account = ? AND aws_region = ? AND {}
-               AND (? IS NULL OR error_code = ?) AND value IS NOT NULL
-             GROUP BY value ORDER BY n DESC, value LIMIT ?",
-            counted_events(kind)
-        );
-        let rows = sqlx::query(&sql)
-            .bind(&key.event_name)
-            .bind(minute_start_ms(from))
-            .bind(minute_start_ms(to))
-            .bind(trail)
-            .bind(&key.event_source)
-            .bind(&key.account)
-            .bind(&key.region)
-            .bind(&key.error_code)
-            .bind(&key.error_code)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get::<i64, _>(1) as u64)).collect())
+        self.top(trail, kind, key, attribute, (from, to), limit).await
     }
 
-    async fn save_insight(&self, i: &StoredInsight) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO insights (shared_event_id, trail, insight_type, account, aws_region,
-                event_source, event_name, error_code, start_minute, end_minute,
-                baseline_average, insight_average, start_record, end_record)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (shared_event_id) DO NOTHING",
-        )
-        .bind(&i.shared_event_id)
-        .bind(&i.trail)
-        .bind(i.insight_type.as_str())
-        .bind(&i.key.account)
-        .bind(&i.key.region)
-        .bind(&i.key.event_source)
-        .bind(&i.key.event_name)
-        .bind(&i.key.error_code)
-        .bind(i.start_minute)
-        .bind(i.end_minute)
-        .bind(i.baseline_average)
-        .bind(i.insight_average)
-        .bind(&i.start_record)
-        .bind(&i.end_record)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let ended = if inserted == 0 && i.end_record.is_some() {
-            sqlx::query(
-                "UPDATE insights SET end_minute = ?, insight_average = ?, end_record = ?
-                 WHERE shared_event_id = ? AND end_record IS NULL",
-            )
-            .bind(i.end_minute)
-            .bind(i.insight_average)
-            .bind(&i.end_record)
-            .bind(&i.shared_event_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-        } else {
-            0
-        };
-        tx.commit().await?;
-        Ok(inserted + ended > 0)
+    async fn save_insight(&self, insight: &StoredInsight) -> Result<bool> {
+        self.save(insight).await
     }
 
     async fn list_insights(&self, filter: &InsightFilter) -> Result<Vec<StoredInsight>> {
-        let (conditions, texts, minutes) = insight_conditions(filter);
-        let sql = format!(
-            "SELECT * FROM insights WHERE {conditions}
-             ORDER BY start_minute DESC, shared_event_id LIMIT ? OFFSET ?"
-        );
-        let rows = bind_insight_conditions(sqlx::query(&sql), &texts, &minutes)
-            .bind(filter.limit.map(i64::from).unwrap_or(-1))
-            .bind(filter.offset)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.iter().map(insight_from_row).collect())
+        self.list_matching(filter).await
     }
 
     async fn count_insights(&self, filter: &InsightFilter) -> Result<u64> {
-        let (conditions, texts, minutes) = insight_conditions(filter);
-        let sql = format!("SELECT COUNT(*) FROM insights WHERE {conditions}");
-        let row = bind_insight_conditions(sqlx::query(&sql), &texts, &minutes).fetch_one(&self.pool).await?;
-        Ok(row.get::<i64, _>(0) as u64)
+        self.count_matching(filter).await
     }
 
     async fn get_insight(&self, shared_event_id: &str) -> Result<Option<StoredInsight>> {
-        let row = sqlx::query("SELECT * FROM insights WHERE shared_event_id = ?")
-            .bind(shared_event_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(insight_from_row))
+        self.insight(shared_event_id).await
     }
 
     async fn apply_retention(&self, now_ms: i64, days: u32) -> Result<RetentionReport> {

@@ -13,6 +13,9 @@
 //!   its start, so every row with an ID above the highest one before the batch is new in it,
 //!   which tells a record stored now from a duplicate stored earlier (whose resources are
 //!   stored already).
+//!
+//! [`SqliteStore::copy_events_from`] is the yardstick for all this: the same rows stored by
+//! SQLite alone, which `bench-ingest` prints beside ingest's own rate.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -20,6 +23,7 @@ use std::sync::OnceLock;
 
 use sqlx::{Row, SqlitePool};
 
+use super::SqliteStore;
 use crate::record::Record;
 use crate::store::packed;
 use crate::store::Result;
@@ -183,4 +187,35 @@ pub async fn insert_events(pool: &SqlitePool, trail: &str, records: &[Record]) -
     }
     tx.commit().await?;
     Ok(stored)
+}
+
+impl SqliteStore {
+    /// SQLite's own rate of storing events in this schema, with no parsing or binding: copies
+    /// the events (and resources) of the trailsight database at `source` into this one, in
+    /// row order, `batch` rows a transaction, through the ingest connection. The ingest
+    /// benchmark prints it as the ceiling for any writer of this schema. Returns the rows
+    /// copied.
+    pub async fn copy_events_from(&self, source: &std::path::Path, batch: i64) -> Result<u64> {
+        let mut conn = self.ingest_writer.acquire().await?;
+        sqlx::query("ATTACH DATABASE ? AS source").bind(source.display().to_string()).execute(&mut *conn).await?;
+        let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM source.events").fetch_one(&mut *conn).await?;
+        let mut copied = 0;
+        for from in (0..last).step_by(batch.max(1) as usize) {
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            copied += sqlx::query("INSERT INTO events SELECT * FROM source.events WHERE id > ? AND id <= ?")
+                .bind(from)
+                .bind(from + batch)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query("INSERT INTO event_resources SELECT * FROM source.event_resources WHERE event_row > ? AND event_row <= ?")
+                .bind(from)
+                .bind(from + batch)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        sqlx::query("DETACH DATABASE source").execute(&mut *conn).await?;
+        Ok(copied)
+    }
 }

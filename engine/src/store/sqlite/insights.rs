@@ -1,0 +1,118 @@
+//! Insights in SQLite: saving Start/End events as detection finds them, and the filtered
+//! listings the dashboard and the LookupEvents API page through.
+
+use sqlx::Row;
+
+use super::SqliteStore;
+use crate::store::rows::insight_from_row;
+use crate::store::*;
+
+/// The WHERE clause shared by listing and counting insights, and its arguments in order.
+fn insight_conditions(f: &InsightFilter) -> (String, Vec<Option<String>>, Vec<Option<i64>>) {
+    let sql = "(? IS NULL OR trail = ?) AND (? IS NULL OR insight_type = ?)
+        AND (? IS NULL OR event_name = ?) AND (? IS NULL OR event_source = ?)
+        AND (? IS NULL OR shared_event_id = ? OR instr(start_record, '\"eventID\":\"' || ? || '\"') > 0
+             OR instr(COALESCE(end_record, ''), '\"eventID\":\"' || ? || '\"') > 0)
+        AND (? IS NULL OR start_minute >= ?) AND (? IS NULL OR start_minute < ?)";
+    let texts = vec![
+        f.trail.clone(),
+        f.insight_type.map(|t| t.as_str().to_owned()),
+        f.event_name.clone(),
+        f.event_source.clone(),
+        f.event_id.clone(),
+    ];
+    (sql.to_owned(), texts, vec![f.from, f.to])
+}
+
+fn bind_insight_conditions<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    texts: &'q [Option<String>],
+    minutes: &'q [Option<i64>],
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    for (i, t) in texts.iter().enumerate() {
+        let repeat = if i == 4 { 4 } else { 2 };
+        for _ in 0..repeat {
+            q = q.bind(t);
+        }
+    }
+    for m in minutes {
+        q = q.bind(m).bind(m);
+    }
+    q
+}
+
+impl SqliteStore {
+    pub(super) async fn save(&self, i: &StoredInsight) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO insights (shared_event_id, trail, insight_type, account, aws_region,
+                event_source, event_name, error_code, start_minute, end_minute,
+                baseline_average, insight_average, start_record, end_record)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (shared_event_id) DO NOTHING",
+        )
+        .bind(&i.shared_event_id)
+        .bind(&i.trail)
+        .bind(i.insight_type.as_str())
+        .bind(&i.key.account)
+        .bind(&i.key.region)
+        .bind(&i.key.event_source)
+        .bind(&i.key.event_name)
+        .bind(&i.key.error_code)
+        .bind(i.start_minute)
+        .bind(i.end_minute)
+        .bind(i.baseline_average)
+        .bind(i.insight_average)
+        .bind(&i.start_record)
+        .bind(&i.end_record)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let ended = if inserted == 0 && i.end_record.is_some() {
+            sqlx::query(
+                "UPDATE insights SET end_minute = ?, insight_average = ?, end_record = ?
+                 WHERE shared_event_id = ? AND end_record IS NULL",
+            )
+            .bind(i.end_minute)
+            .bind(i.insight_average)
+            .bind(&i.end_record)
+            .bind(&i.shared_event_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        } else {
+            0
+        };
+        tx.commit().await?;
+        Ok(inserted + ended > 0)
+    }
+
+    pub(super) async fn list_matching(&self, filter: &InsightFilter) -> Result<Vec<StoredInsight>> {
+        let (conditions, texts, minutes) = insight_conditions(filter);
+        let sql = format!(
+            "SELECT * FROM insights WHERE {conditions}
+             ORDER BY start_minute DESC, shared_event_id LIMIT ? OFFSET ?"
+        );
+        let rows = bind_insight_conditions(sqlx::query(&sql), &texts, &minutes)
+            .bind(filter.limit.map(i64::from).unwrap_or(-1))
+            .bind(filter.offset)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(insight_from_row).collect())
+    }
+
+    pub(super) async fn count_matching(&self, filter: &InsightFilter) -> Result<u64> {
+        let (conditions, texts, minutes) = insight_conditions(filter);
+        let sql = format!("SELECT COUNT(*) FROM insights WHERE {conditions}");
+        let row = bind_insight_conditions(sqlx::query(&sql), &texts, &minutes).fetch_one(&self.pool).await?;
+        Ok(row.get::<i64, _>(0) as u64)
+    }
+
+    pub(super) async fn insight(&self, shared_event_id: &str) -> Result<Option<StoredInsight>> {
+        let row = sqlx::query("SELECT * FROM insights WHERE shared_event_id = ?")
+            .bind(shared_event_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(insight_from_row))
+    }
+}
