@@ -1,7 +1,7 @@
 //! `trailsight ingest s3://...` against a real S3-compatible server: moto, started here on
 //! 127.0.0.1 from the virtualenv `target/s3-venv` (scripts/test.sh creates it). Objects are
 //! uploaded with boto3 in CloudTrail's delivery layout; the real binary reads them into a
-//! real SQLite file. Without moto the test says so and skips.
+//! real SQLite file. Without moto the test says so and skips, except under `CI=true`, where it fails.
 
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
@@ -117,6 +117,9 @@ async fn stored_ids(db: &Path) -> usize {
 async fn a_second_run_reads_only_the_new_objects() {
     let moto = match start_moto() {
         Ok(moto) => moto,
+        // The README's test command installs moto, so in CI a missing moto is a failure,
+        // not a quiet pass; a bare `cargo test` elsewhere says why it skipped.
+        Err(why) if std::env::var("CI").as_deref() == Ok("true") => panic!("moto is required in CI: {why}"),
         Err(why) => return println!("SKIPPED a_second_run_reads_only_the_new_objects: {why}"),
     };
     let dir = tempfile::tempdir().unwrap();
