@@ -1,7 +1,8 @@
 //! `trailsight ingest s3://...` against a real S3-compatible server: moto, started here on
 //! 127.0.0.1 from the virtualenv `target/s3-venv` (scripts/test.sh creates it). Objects are
 //! uploaded with boto3 in CloudTrail's delivery layout; the real binary reads them into a
-//! real SQLite file. Without moto the test says so and skips, except under `CI=true`, where it fails.
+//! real SQLite file. Without moto the test says so and skips, except under `CI=true`, where
+//! it fails.
 
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
