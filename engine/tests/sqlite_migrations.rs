@@ -107,3 +107,22 @@ async fn several_processes_can_open_an_earlier_database_at_once() {
     let store = engine::store::open_store(&url).await.unwrap();
     assert_eq!(store.get_event("old-1").await.unwrap().len(), 1, "upgraded once, rows kept");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_up_to_date_database_opens_while_an_ingest_holds_the_write_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("busy.db").display());
+    drop(engine::store::open_store(&url).await.unwrap());
+
+    // Another process in the middle of a write transaction, as ingest is, batch after batch.
+    let options: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
+    let mut writer = sqlx::ConnectOptions::connect(&options).await.unwrap();
+    let mut tx = sqlx::Connection::begin_with(&mut writer, "BEGIN IMMEDIATE").await.unwrap();
+    sqlx::query("INSERT INTO trails (name, created_ms) VALUES ('busy', 0)").execute(&mut *tx).await.unwrap();
+
+    // Waiting for the lock would take the 30 s busy timeout and then fail.
+    let opened = tokio::time::timeout(std::time::Duration::from_secs(10), engine::store::open_store(&url)).await;
+    let store = opened.expect("opening waited for the writer's lock").unwrap();
+    assert!(store.list_trails().await.unwrap().is_empty(), "the writer's uncommitted trail is not visible");
+    tx.rollback().await.unwrap();
+}

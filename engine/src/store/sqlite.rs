@@ -63,20 +63,47 @@ impl SqliteStore {
     }
 }
 
+/// The schema's migrations (`migrations/sqlite`), built into the binary.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+
 /// Brings the schema up to date. sqlx's migrator takes no lock on SQLite (it does on
 /// Postgres), so two processes opening a new or older database at once (the dashboard and an
 /// ingest, say) would both apply the same migration and one would fail with "table ...
 /// already exists". Running every pending migration inside one `BEGIN IMMEDIATE`
 /// transaction makes the second opener wait for the first (up to the busy timeout), then find
 /// nothing left to do; each migration still applies wholly or not at all.
+///
+/// A database already up to date is only read: opening the dashboard must not wait for the
+/// write lock that a long ingest holds batch after batch.
 async fn migrate(pool: &SqlitePool) -> Result<()> {
+    if up_to_date(pool).await? {
+        return Ok(());
+    }
     let mut conn = pool.acquire().await?;
     let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
     // `run_direct` is `run` on a connection we hold; `run` itself cannot take one without
     // making this future !Send (sqlx's "Acquire is not general enough").
-    sqlx::migrate!("../migrations/sqlite").run_direct(&mut *tx).await?;
+    MIGRATOR.run_direct(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Whether every migration is applied as it is in this binary (same checksum). Anything else,
+/// including a changed migration, takes the locked path, where sqlx reports it.
+async fn up_to_date(pool: &SqlitePool) -> Result<bool> {
+    let has_table: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations')")
+            .fetch_one(pool)
+            .await?;
+    if !has_table {
+        return Ok(false);
+    }
+    let applied: Vec<(i64, Vec<u8>)> =
+        sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations WHERE success").fetch_all(pool).await?;
+    Ok(MIGRATOR
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration())
+        .all(|m| applied.iter().any(|(version, checksum)| *version == m.version && **checksum == *m.checksum)))
 }
 
 const TRAIL_COLUMNS: &str = "name, call_rate_enabled, error_rate_enabled, sensitivity, logging,
@@ -192,7 +219,7 @@ impl Store for SqliteStore {
     }
 
     async fn save_insight(&self, insight: &StoredInsight) -> Result<bool> {
-        self.save(insight).await
+        super::save_insight::save(&self.pool, insight).await
     }
 
     async fn list_insights(&self, filter: &InsightFilter) -> Result<Vec<StoredInsight>> {
