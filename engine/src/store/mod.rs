@@ -11,6 +11,7 @@ pub mod packed;
 mod trails;
 pub mod postgres;
 mod rows;
+mod save_insight;
 pub mod sqlite;
 
 use std::sync::Arc;

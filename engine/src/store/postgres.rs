@@ -186,49 +186,8 @@ impl Store for PostgresStore {
         self.top(trail, kind, key, attribute, (from, to), limit).await
     }
 
-    async fn save_insight(&self, i: &StoredInsight) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO insights (shared_event_id, trail, insight_type, account, aws_region,
-                event_source, event_name, error_code, start_minute, end_minute,
-                baseline_average, insight_average, start_record, end_record)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-             ON CONFLICT (shared_event_id) DO NOTHING",
-        )
-        .bind(&i.shared_event_id)
-        .bind(&i.trail)
-        .bind(i.insight_type.as_str())
-        .bind(&i.key.account)
-        .bind(&i.key.region)
-        .bind(&i.key.event_source)
-        .bind(&i.key.event_name)
-        .bind(&i.key.error_code)
-        .bind(i.start_minute)
-        .bind(i.end_minute)
-        .bind(i.baseline_average)
-        .bind(i.insight_average)
-        .bind(&i.start_record)
-        .bind(&i.end_record)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let ended = if inserted == 0 && i.end_record.is_some() {
-            sqlx::query(
-                "UPDATE insights SET end_minute = $1, insight_average = $2, end_record = $3
-                 WHERE shared_event_id = $4 AND end_record IS NULL",
-            )
-            .bind(i.end_minute)
-            .bind(i.insight_average)
-            .bind(&i.end_record)
-            .bind(&i.shared_event_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-        } else {
-            0
-        };
-        tx.commit().await?;
-        Ok(inserted + ended > 0)
+    async fn save_insight(&self, insight: &StoredInsight) -> Result<bool> {
+        super::save_insight::save(&self.pool, insight).await
     }
 
     async fn list_insights(&self, filter: &InsightFilter) -> Result<Vec<StoredInsight>> {

@@ -1,5 +1,5 @@
-//! Insights in SQLite: saving Start/End events as detection finds them, and the filtered
-//! listings the dashboard and the LookupEvents API page through.
+//! Insights in SQLite: the filtered listings the dashboard and the LookupEvents API page
+//! through. Saving them is the same for both backends (`store::save_insight`).
 
 use sqlx::Row;
 
@@ -42,51 +42,6 @@ fn bind_insight_conditions<'q>(
 }
 
 impl SqliteStore {
-    pub(super) async fn save(&self, i: &StoredInsight) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO insights (shared_event_id, trail, insight_type, account, aws_region,
-                event_source, event_name, error_code, start_minute, end_minute,
-                baseline_average, insight_average, start_record, end_record)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (shared_event_id) DO NOTHING",
-        )
-        .bind(&i.shared_event_id)
-        .bind(&i.trail)
-        .bind(i.insight_type.as_str())
-        .bind(&i.key.account)
-        .bind(&i.key.region)
-        .bind(&i.key.event_source)
-        .bind(&i.key.event_name)
-        .bind(&i.key.error_code)
-        .bind(i.start_minute)
-        .bind(i.end_minute)
-        .bind(i.baseline_average)
-        .bind(i.insight_average)
-        .bind(&i.start_record)
-        .bind(&i.end_record)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let ended = if inserted == 0 && i.end_record.is_some() {
-            sqlx::query(
-                "UPDATE insights SET end_minute = ?, insight_average = ?, end_record = ?
-                 WHERE shared_event_id = ? AND end_record IS NULL",
-            )
-            .bind(i.end_minute)
-            .bind(i.insight_average)
-            .bind(&i.end_record)
-            .bind(&i.shared_event_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-        } else {
-            0
-        };
-        tx.commit().await?;
-        Ok(inserted + ended > 0)
-    }
-
     pub(super) async fn list_matching(&self, filter: &InsightFilter) -> Result<Vec<StoredInsight>> {
         let (conditions, texts, minutes) = insight_conditions(filter);
         let sql = format!(
