@@ -49,13 +49,6 @@ impl PostgresStore {
         sqlx::migrate!("../migrations/postgres").run_direct(&mut *pool.acquire().await?).await?;
         Ok(PostgresStore { pool, partitions: Mutex::new(HashSet::new()) })
     }
-
-    async fn update_trail(&self, trail: &str, query: sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments>) -> Result<()> {
-        if query.execute(&self.pool).await?.rows_affected() == 0 {
-            return Err(StoreError::NoSuchTrail(trail.to_owned()));
-        }
-        Ok(())
-    }
 }
 
 const TRAIL_COLUMNS: &str = "name, call_rate_enabled, error_rate_enabled, sensitivity, logging,
@@ -126,23 +119,15 @@ impl Store for PostgresStore {
     }
 
     async fn set_insight_types(&self, trail: &str, types: &[InsightType]) -> Result<()> {
-        let q = sqlx::query("UPDATE trails SET call_rate_enabled = $1, error_rate_enabled = $2 WHERE name = $3")
-            .bind(types.contains(&InsightType::ApiCallRate))
-            .bind(types.contains(&InsightType::ApiErrorRate))
-            .bind(trail);
-        self.update_trail(trail, q).await
+        super::trails::set_insight_types(&self.pool, trail, types).await
     }
 
     async fn set_sensitivity(&self, trail: &str, sensitivity: Sensitivity) -> Result<()> {
-        let q = sqlx::query("UPDATE trails SET sensitivity = $1 WHERE name = $2")
-            .bind(sensitivity.as_str())
-            .bind(trail);
-        self.update_trail(trail, q).await
+        super::trails::set_sensitivity(&self.pool, trail, sensitivity).await
     }
 
     async fn set_logging(&self, trail: &str, logging: bool) -> Result<()> {
-        let q = sqlx::query("UPDATE trails SET logging = $1 WHERE name = $2").bind(logging).bind(trail);
-        self.update_trail(trail, q).await
+        super::trails::set_logging(&self.pool, trail, logging).await
     }
 
     async fn insert_events(&self, trail: &str, records: &[Record]) -> Result<u64> {

@@ -110,18 +110,6 @@ const TRAIL_COLUMNS: &str = "name, call_rate_enabled, error_rate_enabled, sensit
     s3_bucket, created_ms,
     (SELECT MAX(event_time_ms) FROM events WHERE events.trail = trails.name) AS last_event_ms";
 
-impl SqliteStore {
-    async fn update_trail<'q>(
-        &self,
-        trail: &str,
-        query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
-    ) -> Result<()> {
-        if query.execute(&self.pool).await?.rows_affected() == 0 {
-            return Err(StoreError::NoSuchTrail(trail.to_owned()));
-        }
-        Ok(())
-    }
-}
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -158,23 +146,15 @@ impl Store for SqliteStore {
     }
 
     async fn set_insight_types(&self, trail: &str, types: &[InsightType]) -> Result<()> {
-        let q = sqlx::query("UPDATE trails SET call_rate_enabled = ?, error_rate_enabled = ? WHERE name = ?")
-            .bind(types.contains(&InsightType::ApiCallRate))
-            .bind(types.contains(&InsightType::ApiErrorRate))
-            .bind(trail);
-        self.update_trail(trail, q).await
+        super::trails::set_insight_types(&self.pool, trail, types).await
     }
 
     async fn set_sensitivity(&self, trail: &str, sensitivity: Sensitivity) -> Result<()> {
-        let q = sqlx::query("UPDATE trails SET sensitivity = ? WHERE name = ?")
-            .bind(sensitivity.as_str())
-            .bind(trail);
-        self.update_trail(trail, q).await
+        super::trails::set_sensitivity(&self.pool, trail, sensitivity).await
     }
 
     async fn set_logging(&self, trail: &str, logging: bool) -> Result<()> {
-        let q = sqlx::query("UPDATE trails SET logging = ? WHERE name = ?").bind(logging).bind(trail);
-        self.update_trail(trail, q).await
+        super::trails::set_logging(&self.pool, trail, logging).await
     }
 
     async fn insert_events(&self, trail: &str, records: &[Record]) -> Result<u64> {

@@ -1,5 +1,5 @@
 //! Trail rows, the same SQL for every backend: creating, renaming and deleting a trail (with
-//! everything stored under its name). Like [`super::lease`], numbered placeholders work in
+//! everything stored under its name), and changing its settings. Like [`super::lease`], numbered placeholders work in
 //! both SQLite and Postgres; `RETURNING` tells whether a row was affected, because sqlx's
 //! generic query result does not.
 //!
@@ -8,7 +8,8 @@
 
 use sqlx::{Database, Encode, Executor, IntoArguments, Pool, Type};
 
-use super::{Result, StoreError};
+use super::{InsightType, Result, StoreError};
+use crate::detect::Sensitivity;
 
 /// The tables holding rows under a trail's name, besides `trails` itself. Events go last:
 /// SQLite removes their resources with them (ON DELETE CASCADE).
@@ -86,4 +87,58 @@ where
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Runs one `UPDATE trails ... WHERE name = <trail> RETURNING name`: an error if no such trail.
+async fn update<'q, DB: Database>(pool: &Pool<DB>, trail: &str, query: sqlx::query::Query<'q, DB, DB::Arguments<'q>>) -> Result<()>
+where
+    DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    match query.fetch_optional(pool).await? {
+        Some(_) => Ok(()),
+        None => Err(StoreError::NoSuchTrail(trail.to_owned())),
+    }
+}
+
+/// See [`crate::Store::set_insight_types`].
+pub(crate) async fn set_insight_types<DB: Database>(pool: &Pool<DB>, trail: &str, types: &[InsightType]) -> Result<()>
+where
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> bool: Encode<'q, DB> + Type<DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    let query = sqlx::query::<DB>(
+        "UPDATE trails SET call_rate_enabled = $1, error_rate_enabled = $2 WHERE name = $3 RETURNING name",
+    )
+    .bind(types.contains(&InsightType::ApiCallRate))
+    .bind(types.contains(&InsightType::ApiErrorRate))
+    .bind(trail);
+    update(pool, trail, query).await
+}
+
+/// See [`crate::Store::set_sensitivity`].
+pub(crate) async fn set_sensitivity<DB: Database>(pool: &Pool<DB>, trail: &str, sensitivity: Sensitivity) -> Result<()>
+where
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    let query = sqlx::query::<DB>("UPDATE trails SET sensitivity = $1 WHERE name = $2 RETURNING name")
+        .bind(sensitivity.as_str())
+        .bind(trail);
+    update(pool, trail, query).await
+}
+
+/// See [`crate::Store::set_logging`].
+pub(crate) async fn set_logging<DB: Database>(pool: &Pool<DB>, trail: &str, logging: bool) -> Result<()>
+where
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> bool: Encode<'q, DB> + Type<DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    let query = sqlx::query::<DB>("UPDATE trails SET logging = $1 WHERE name = $2 RETURNING name").bind(logging).bind(trail);
+    update(pool, trail, query).await
 }
