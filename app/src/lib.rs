@@ -29,10 +29,11 @@ use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
-use pages::{EventPage, EventsPage, HomePage, InsightPage, InsightsPage, NotFoundPage, SettingsPage};
+use pages::{AccessPage, EventPage, EventsPage, HomePage, InsightPage, InsightsPage, LoginPage, NotFoundPage, SettingsPage};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    set_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -48,6 +49,24 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Lets this page's own scripts run and nothing else: the hydration script and Leptos' inline
+/// resource scripts carry a fresh nonce per response (leptos_axum provides it), the bundle
+/// loads from this server, and WebAssembly may compile. No inline script without the nonce, no
+/// other origin, no framing.
+fn set_content_security_policy() {
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) {
+        let policy = format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+             img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+             form-action 'self'; frame-ancestors 'none'"
+        );
+        if let Ok(value) = http::HeaderValue::from_str(&policy) {
+            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
     }
 }
 
@@ -72,6 +91,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/events") view=EventsPage ssr=SsrMode::Async/>
                 <Route path=path!("/events/:id") view=EventPage ssr=SsrMode::Async/>
                 <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
+                <Route path=path!("/access") view=AccessPage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

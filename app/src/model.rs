@@ -113,3 +113,50 @@ pub struct HomeSummary {
     pub top_identities: Vec<(String, u64)>,
     pub trails: Vec<TrailView>,
 }
+
+/// Who is signed in, for the page frame and for hiding controls a viewer may not use (the
+/// server checks the role again on every change).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub name: String,
+    /// `viewer`, `admin` or `push`.
+    pub role: String,
+    pub can_change: bool,
+    /// False in the open loopback mode, where nobody signs in (and so nobody signs out).
+    pub signed_in: bool,
+}
+
+/// A user, token or audit entry, as the access page lists them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub name: String,
+    pub role: String,
+    pub created: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenRow {
+    pub name: String,
+    pub role: String,
+    pub aws_access_key_id: Option<String>,
+    pub created: String,
+    pub created_by: String,
+    pub last_used: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+/// Everything the access page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessOverview {
+    pub users: Vec<UserRow>,
+    pub tokens: Vec<TokenRow>,
+    pub audit: Vec<AuditRow>,
+}

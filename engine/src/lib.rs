@@ -12,10 +12,12 @@
 //!   driver that turns anomalies into stored insight events.
 //! - [`insight`]: the insight event in AWS's exact JSON format.
 //! - [`eval`]: the labelled evaluation of the detector against a naive reference.
+//! - [`access`]: roles, the principal a request acts as, password hashes and secrets.
 //! - [`demo`]: a deterministic generator of realistic demo history with a real attack burst.
 //!
 //! Time is always an argument: nothing here reads the clock except the CLI's defaults.
 
+pub mod access;
 pub mod demo;
 pub mod detect;
 pub mod eval;

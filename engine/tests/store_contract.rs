@@ -293,6 +293,78 @@ async fn checkpoints_are_per_trail_replaced_and_go_with_the_trail(store: Arc<dyn
     assert_eq!(store.get_checkpoint("dev", key).await.unwrap(), None);
 }
 
+async fn users_sessions_and_tokens_are_kept_and_ended(store: Arc<dyn Store>) {
+    use engine::access::Role;
+    use engine::store::access::{ApiToken, AuditEntry, SessionLimits};
+    let access = store.access();
+    access.add_user("alice", Role::Admin, "hash-a", 1_000).await.unwrap();
+    access.add_user("bob", Role::Viewer, "hash-b", 2_000).await.unwrap();
+    assert!(matches!(access.add_user("alice", Role::Viewer, "x", 3_000).await, Err(StoreError::UserExists(_))));
+    let names: Vec<_> = access.list_users().await.unwrap().into_iter().map(|u| (u.name, u.role)).collect();
+    assert_eq!(names, [("alice".to_owned(), Role::Admin), ("bob".to_owned(), Role::Viewer)]);
+    assert_eq!(access.get_user("alice").await.unwrap().unwrap().1, "hash-a");
+
+    // Sessions end when idle too long or too old, and with their user's password change.
+    let limits = SessionLimits { idle_ms: 1_000, max_ms: 10_000 };
+    access.create_session("s-alice", "alice", Role::Admin, 100_000).await.unwrap();
+    access.create_session("s-bob", "bob", Role::Viewer, 100_000).await.unwrap();
+    assert_eq!(access.session("s-alice", 100_500, limits).await.unwrap().unwrap().role, Role::Admin);
+    assert!(access.session("s-alice", 101_600, limits).await.unwrap().is_none(), "idle for 1.6 s > 1 s");
+    assert!(access.session("s-alice", 100_600, limits).await.unwrap().is_none(), "an expired session is gone for good");
+    access.create_session("s-busy", "bob", Role::Viewer, 200_000).await.unwrap();
+    let long = SessionLimits { idle_ms: 1_000_000, max_ms: 100_000 };
+    for t in (200_000..=300_000).step_by(50_000) {
+        assert!(access.session("s-busy", t, long).await.unwrap().is_some(), "busy at {t}");
+    }
+    assert!(access.session("s-busy", 300_001, long).await.unwrap().is_none(), "older than the absolute limit");
+    access.create_session("s-bob2", "bob", Role::Viewer, 400_000).await.unwrap();
+    access.set_password("bob", "hash-b2").await.unwrap();
+    assert!(access.session("s-bob2", 400_001, long).await.unwrap().is_none(), "a password change ends sessions");
+    access.create_session("s-bob3", "bob", Role::Viewer, 400_000).await.unwrap();
+    access.remove_user("bob").await.unwrap();
+    assert!(access.session("s-bob3", 400_001, long).await.unwrap().is_none(), "removing a user ends sessions");
+    assert!(matches!(access.remove_user("bob").await, Err(StoreError::NoSuchUser(_))));
+    assert!(matches!(access.set_password("bob", "x").await, Err(StoreError::NoSuchUser(_))));
+    access.create_session("old", "alice", Role::Admin, 0).await.unwrap();
+    access.create_session("new", "alice", Role::Admin, 500_000).await.unwrap();
+    assert_eq!(access.purge_sessions(500_000, long).await.unwrap(), 1, "only 'old' (created 500 s ago, limit 100 s)");
+    assert!(access.session("new", 500_001, long).await.unwrap().is_some());
+
+    // Tokens: found by the digest of their secret, or by AWS access key; revoked by name.
+    let token = |name: &str, role, key: Option<&str>| ApiToken {
+        name: name.to_owned(),
+        role,
+        aws_access_key_id: key.map(str::to_owned),
+        created_ms: 5,
+        created_by: "cli".to_owned(),
+        last_used_ms: None,
+    };
+    access.create_token(&token("ci", Role::Push, None), "digest-ci", None).await.unwrap();
+    access.create_token(&token("aws", Role::Viewer, Some("TSAKEXAMPLE")), "digest-aws", Some("secret")).await.unwrap();
+    assert!(matches!(
+        access.create_token(&token("ci", Role::Admin, None), "digest-other", None).await,
+        Err(StoreError::TokenExists(_))
+    ));
+    let found = access.token_by_secret("digest-ci", 42).await.unwrap().unwrap();
+    assert_eq!((found.name.as_str(), found.role), ("ci", Role::Push));
+    assert_eq!(access.list_tokens().await.unwrap()[1].last_used_ms, Some(42), "use is noted");
+    assert!(access.token_by_secret("digest-nope", 42).await.unwrap().is_none());
+    let (aws, secret) = access.token_by_aws_key("TSAKEXAMPLE").await.unwrap().unwrap();
+    assert_eq!((aws.name.as_str(), secret.as_str()), ("aws", "secret"));
+    access.revoke_token("ci").await.unwrap();
+    assert!(access.token_by_secret("digest-ci", 43).await.unwrap().is_none());
+    assert!(matches!(access.revoke_token("ci").await, Err(StoreError::NoSuchToken(_))));
+
+    // The audit log: newest first.
+    for (i, action) in ["user.add", "trail.delete"].into_iter().enumerate() {
+        let entry = AuditEntry { id: 0, at_ms: i as i64, actor: "alice".into(), action: action.into(), target: "t".into(), detail: String::new() };
+        access.record_audit(&entry).await.unwrap();
+    }
+    let log = access.list_audit(10).await.unwrap();
+    assert_eq!(log.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["trail.delete", "user.add"]);
+    assert!(log[0].id > log[1].id);
+}
+
 for_each_backend!(
     trails_are_created_configured_renamed_and_deleted,
     the_same_event_id_is_stored_once_per_trail,
@@ -303,4 +375,5 @@ for_each_backend!(
     retention_drops_old_days_and_ended_insights,
     a_lease_has_one_holder_until_it_expires_or_is_released,
     checkpoints_are_per_trail_replaced_and_go_with_the_trail,
+    users_sessions_and_tokens_are_kept_and_ended,
 );

@@ -4,6 +4,8 @@
 //!
 //! - [`cli`]: one module per subcommand (`serve`, `ingest`, `detect`, `insights`, `demo`),
 //!   each a `clap` struct with a documented field per option and a `run` function.
+//! - [`auth`]: who is asking: sessions, tokens, sign-in, cross-site and Host checks.
+//! - [`listen`]: accepting connections (HTTP or TLS) with timeouts and a connection limit.
 //! - [`web`]: the axum router: the Leptos pages, the browser bundle, the stylesheet.
 //! - [`aws`]: CloudTrail's own API (AWS JSON 1.1, SigV4) on `POST /`.
 //! - [`push`]: `POST /api/v1/trails/{trail}/events`, records pushed over HTTP.
@@ -12,8 +14,10 @@
 //! The binary (`main.rs`) only parses arguments, sets up logging and maps errors to exit
 //! codes; everything else is here so that tests can drive it.
 
+pub mod auth;
 pub mod aws;
 pub mod background;
 pub mod cli;
+pub mod listen;
 pub mod push;
 pub mod web;

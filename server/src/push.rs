@@ -8,15 +8,16 @@
 //! Re-sending a body is harmless: eventIDs are stored once per trail.
 //!
 //! Safety: bodies over the limit are refused with 413 before they are read whole, and so is
-//! a gzip body that inflates past 16 times the limit. A token (`Authorization: Bearer ...`)
-//! is required whenever one is configured, and the endpoint refuses to work without one
-//! when the server listens on a non-loopback address, where anyone could write events.
+//! a gzip body that inflates past 16 times the limit. Who may push is decided before the
+//! handler runs ([`crate::auth::guard`]): a token of role `push` or `admin` (or
+//! `TRAILSIGHT_PUSH_TOKEN`), an admin's session, or the open loopback mode.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::Extension;
+use engine::access::Principal;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -26,24 +27,18 @@ use engine::ingest::source::{decompress_if_gzip, ReadError};
 /// The route, relative to the server root.
 pub const ROUTE: &str = "/api/v1/trails/{trail}/events";
 
-/// How the push endpoint is guarded.
+/// The push endpoint's limits.
 #[derive(Debug, Clone)]
 pub struct PushConfig {
-    /// The bearer token clients must send; `None` means no token.
-    pub token: Option<String>,
-    /// Whether the server listens only on a loopback address (then no token is needed).
-    pub loopback: bool,
     /// The largest request body accepted, in bytes (compressed size for gzip bodies).
     pub max_body_bytes: usize,
 }
 
 impl PushConfig {
-    /// From `TRAILSIGHT_PUSH_TOKEN` and `TRAILSIGHT_PUSH_MAX_MB` (default 32), for a server
-    /// listening on `addr`.
-    pub fn from_env(addr: SocketAddr) -> PushConfig {
-        let token = std::env::var("TRAILSIGHT_PUSH_TOKEN").ok().filter(|t| !t.is_empty());
+    /// From `TRAILSIGHT_PUSH_MAX_MB` (default 32).
+    pub fn from_env() -> PushConfig {
         let max_mb: usize = std::env::var("TRAILSIGHT_PUSH_MAX_MB").ok().and_then(|m| m.parse().ok()).unwrap_or(32);
-        PushConfig { token, loopback: addr.ip().is_loopback(), max_body_bytes: max_mb << 20 }
+        PushConfig { max_body_bytes: max_mb << 20 }
     }
 }
 
@@ -66,31 +61,15 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
 }
 
-/// Compares without stopping at the first difference, so timing does not reveal the token.
-fn same_token(given: &[u8], expected: &[u8]) -> bool {
-    given.len() == expected.len() && given.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
-}
-
-fn authorize(config: &PushConfig, headers: &HeaderMap) -> Result<(), Response> {
-    let Some(expected) = &config.token else {
-        return if config.loopback {
-            Ok(())
-        } else {
-            Err(error(
-                StatusCode::FORBIDDEN,
-                "push is off: this server listens on a non-loopback address; start it with TRAILSIGHT_PUSH_TOKEN set and send Authorization: Bearer <token>",
-            ))
-        };
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if same_token(given.as_bytes(), expected.as_bytes()) {
-        Ok(())
-    } else {
-        Err(error(StatusCode::UNAUTHORIZED, "missing or wrong token: send Authorization: Bearer <TRAILSIGHT_PUSH_TOKEN>"))
+/// The guard has resolved who is asking; only push and admin roles may store events.
+fn authorize(principal: Option<&Principal>) -> Result<(), Response> {
+    match principal {
+        Some(p) if p.role.can_push() => Ok(()),
+        Some(p) => Err(error(
+            StatusCode::FORBIDDEN,
+            format!("{} has the role {}: pushing events needs a token of role push or admin", p.name, p.role),
+        )),
+        None => Err(error(StatusCode::UNAUTHORIZED, "send Authorization: Bearer <token> (trailsight tokens create NAME --role push)")),
     }
 }
 
@@ -99,11 +78,12 @@ async fn push_events(
     // A map, not `Path<String>`: mounted with `route_service`, the route's parameter is
     // captured by both the outer and this router, and arrives twice.
     Path(params): Path<std::collections::HashMap<String, String>>,
+    principal: Option<Extension<Principal>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let trail = params.get("trail").cloned().unwrap_or_default();
-    if let Err(refused) = authorize(&state.config, &headers) {
+    if let Err(refused) = authorize(principal.as_ref().map(|p| &p.0)) {
         return refused;
     }
     if trail.is_empty() || trail.len() > 128 || trail.chars().any(char::is_control) {

@@ -1,23 +1,47 @@
 //! The HTTP surface: Leptos pages (server-rendered, then hydrated), server functions, the
-//! browser bundle under `/pkg`, the stylesheet, and a health check.
+//! browser bundle under `/pkg`, the stylesheet, the downloads, sign-in, the push endpoint,
+//! CloudTrail's API, and a health check.
+//!
+//! Every route gets the same layers, composed once here (outermost first): tracing; the
+//! `Host` and cross-site checks ([`crate::auth::origin`]); security headers; compression;
+//! a request timeout; a bound on requests in flight; then who is asking
+//! ([`crate::auth::guard`]). Bodies are limited per route: 1 MiB everywhere but the push
+//! endpoint, which has its own (larger) limit.
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
-use app::api::AppState;
+use app::api::{AppState, SignInOptions};
 use app::{shell, App};
-use axum::http::header;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
+
+use crate::auth::origin::AllowedHosts;
+use crate::auth::{Access, AccessSettings};
 
 /// The stylesheet is part of the binary: no file to lose next to it.
 const STYLESHEET: &str = include_str!("../../style/main.css");
+
+/// Largest request body outside the push endpoint: forms, server functions, AWS API calls.
+const MAX_BODY: usize = 1 << 20;
+/// A request that has not been answered by then gets 408 (pages take well under a second).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// A body that trickles in slower than this is cut off (slowloris).
+const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Requests handled at once; more wait their turn rather than exhausting memory.
+const MAX_IN_FLIGHT: usize = 256;
 
 /// The AWS API's settings: the access keys it accepts and the account its ARNs name.
 #[derive(Clone, Debug, Default)]
@@ -26,28 +50,50 @@ pub struct AwsApiConfig {
     pub account_id: String,
 }
 
-pub fn router(
-    store: Arc<dyn engine::Store>,
-    site_root: &Path,
-    addr: SocketAddr,
-    aws: AwsApiConfig,
-) -> Router {
+/// Everything the router needs to know besides the store.
+#[derive(Clone, Debug)]
+pub struct WebSettings {
+    pub addr: SocketAddr,
+    pub aws: AwsApiConfig,
+    pub access: AccessSettings,
+    pub hosts: AllowedHosts,
+    /// The push endpoint's body limit, in bytes (compressed size for gzip bodies).
+    pub push_max_body_bytes: usize,
+    pub sign_in: SignInOptions,
+}
+
+impl WebSettings {
+    /// The defaults for a server on `addr` (open on loopback, sign-in required elsewhere).
+    pub fn for_addr(addr: SocketAddr) -> WebSettings {
+        WebSettings {
+            addr,
+            aws: AwsApiConfig::default(),
+            access: AccessSettings::for_addr(addr),
+            hosts: AllowedHosts::new(addr.ip().is_loopback(), None),
+            push_max_body_bytes: 32 << 20,
+            sign_in: SignInOptions::default(),
+        }
+    }
+}
+
+pub fn router(store: Arc<dyn engine::Store>, site_root: &Path, settings: WebSettings) -> Router {
     let api = crate::aws::AwsApi {
         store: store.clone(),
-        credentials: aws.credentials,
-        account_id: aws.account_id,
+        credentials: settings.aws.credentials,
+        account_id: settings.aws.account_id,
     };
     let options = LeptosOptions::builder()
         .output_name("trailsight")
         .site_root(site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
-        .site_addr(addr)
+        .site_addr(settings.addr)
         .build();
     let downloads = store.clone();
-    let push = crate::push::router(store.clone(), crate::push::PushConfig::from_env(addr));
-    let state = AppState { store };
+    let push = crate::push::router(store.clone(), crate::push::PushConfig { max_body_bytes: settings.push_max_body_bytes });
+    let access = Access::new(store.clone(), settings.access);
+    let state = AppState { store, sign_in: settings.sign_in };
     let routes = generate_route_list(App);
-    Router::new()
+    let pages = Router::new()
         .leptos_routes_with_context(
             &options,
             routes,
@@ -69,11 +115,36 @@ pub fn router(
         .route("/insights.json", get(move |query| download(downloads.clone(), query, Download::Json)))
         // CloudTrail's API: AWS JSON 1.1 posts to the root path (pages are GETs there).
         .route("/", post(move |request| crate::aws::handle(api.clone(), request)))
-        .route_service(crate::push::ROUTE, push)
         .nest_service("/pkg", ServeDir::new(site_root.join("pkg")))
+        .route("/login", post(crate::auth::login::login).with_state(access.clone()))
+        .route("/logout", post(crate::auth::login::logout).with_state(access.clone()))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY));
+    let guarded = pages
+        .route_service(crate::push::ROUTE, push)
         .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(axum::middleware::from_fn_with_state(access, crate::auth::guard))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(MAX_IN_FLIGHT))
+        .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(CompressionLayer::new());
+    with_security_headers(guarded)
+        .layer(axum::middleware::from_fn_with_state(Arc::new(settings.hosts), crate::auth::origin::check))
         .layer(TraceLayer::new_for_http())
         .with_state(options)
+}
+
+/// Headers on every response. Pages replace the Content-Security-Policy with one that lets
+/// their own hydration script run (by nonce; see `app::shell`); everything else gets a policy
+/// that runs nothing.
+fn with_security_headers(router: Router<LeptosOptions>) -> Router<LeptosOptions> {
+    const NOTHING_RUNS: &str =
+        "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+    router
+        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(NOTHING_RUNS)))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        // Links out of the dashboard must not carry its URLs, whose filters hold ARNs.
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
 }
 
 #[derive(Clone, Copy)]

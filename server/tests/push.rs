@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use engine::store::EventQuery;
 use http_body_util::BodyExt;
-use server::push::PushConfig;
+use server::web::WebSettings;
 use tower::ServiceExt;
 
 const A: &str = r#"{"eventID":"a","eventTime":"2024-01-01T00:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser"}"#;
@@ -20,8 +20,14 @@ async fn store() -> (Arc<dyn engine::Store>, tempfile::TempDir) {
     (engine::open_store(&url).await.unwrap(), dir)
 }
 
-fn config(token: Option<&str>, loopback: bool) -> PushConfig {
-    PushConfig { token: token.map(str::to_owned), loopback, max_body_bytes: 64 << 10 }
+/// The whole server's router, as `serve` builds it, with a 64 KiB push limit: open on
+/// loopback, or sign-in required (as off loopback), with `TRAILSIGHT_PUSH_TOKEN` set or not.
+fn router(store: &Arc<dyn engine::Store>, dir: &tempfile::TempDir, token: Option<&str>, loopback: bool) -> axum::Router {
+    let addr = if loopback { "127.0.0.1:0" } else { "0.0.0.0:0" };
+    let mut settings = WebSettings::for_addr(addr.parse().unwrap());
+    settings.push_max_body_bytes = 64 << 10;
+    settings.access.push_token = token.map(str::to_owned);
+    server::web::router(store.clone(), dir.path(), settings)
 }
 
 async fn post(router: &axum::Router, trail: &str, headers: &[(&str, &str)], body: Vec<u8>) -> (StatusCode, serde_json::Value) {
@@ -50,8 +56,8 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_shape_plain_or_gzip_is_stored_once() {
-    let (store, _dir) = store().await;
-    let router = server::push::router(store.clone(), config(None, true));
+    let (store, dir) = store().await;
+    let router = router(&store, &dir, None, true);
     let (status, summary) = post(&router, "prod", &[], format!("{A}\n{B}\n").into_bytes()).await;
     assert_eq!((status, summary["records_stored"].as_u64()), (StatusCode::OK, Some(2)));
 
@@ -65,8 +71,8 @@ async fn every_shape_plain_or_gzip_is_stored_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_bodies_say_what_is_wrong() {
-    let (store, _dir) = store().await;
-    let router = server::push::router(store.clone(), config(None, true));
+    let (store, dir) = store().await;
+    let router = router(&store, &dir, None, true);
     let (status, summary) = post(&router, "t", &[], format!(r#"[{A},42]"#).into_bytes()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a rejected record is reported");
     assert_eq!(summary["records_stored"], 1, "the valid record is still stored");
@@ -90,13 +96,13 @@ async fn bad_bodies_say_what_is_wrong() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_token_is_required_off_loopback_and_whenever_configured() {
-    let (store, _dir) = store().await;
-    let open_to_all = server::push::router(store.clone(), config(None, false));
-    let (status, body) = post(&open_to_all, "t", &[], A.as_bytes().to_vec()).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(body["error"].as_str().unwrap().contains("TRAILSIGHT_PUSH_TOKEN"));
+    let (store, dir) = store().await;
+    let off_loopback = router(&store, &dir, None, false);
+    let (status, body) = post(&off_loopback, "t", &[], A.as_bytes().to_vec()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body.as_str().unwrap().contains("Authorization: Bearer"), "{body}");
 
-    let guarded = server::push::router(store.clone(), config(Some("s3cret"), false));
+    let guarded = router(&store, &dir, Some("s3cret"), false);
     for headers in [vec![], vec![("authorization", "Bearer wrong!")]] {
         let (status, _) = post(&guarded, "t", &headers, A.as_bytes().to_vec()).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -110,7 +116,7 @@ async fn a_token_is_required_off_loopback_and_whenever_configured() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_server_router_serves_the_push_route() {
     let (store, dir) = store().await;
-    let router = server::web::router(store.clone(), dir.path(), "127.0.0.1:0".parse().unwrap(), Default::default());
+    let router = server::web::router(store.clone(), dir.path(), server::web::WebSettings::for_addr("127.0.0.1:0".parse().unwrap()));
     let (status, summary) = post(&router, "web", &[], A.as_bytes().to_vec()).await;
     assert_eq!((status, summary["records_stored"].as_u64()), (StatusCode::OK, Some(1)));
 }

@@ -19,7 +19,7 @@ async fn demo_router() -> (axum::Router, Arc<dyn engine::Store>, tempfile::TempD
         .unwrap();
     demo::load(store.as_ref(), "demo", &DemoPlan::ending_at(7, END_MS)).await.unwrap();
     detect_trails(store.as_ref(), None, END_MS).await.unwrap();
-    let router = server::web::router(store.clone(), dir.path(), "127.0.0.1:0".parse().unwrap(), Default::default());
+    let router = server::web::router(store.clone(), dir.path(), server::web::WebSettings::for_addr("127.0.0.1:0".parse().unwrap()));
     (router, store, dir)
 }
 

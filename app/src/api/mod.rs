@@ -6,6 +6,7 @@
 //! logged on the server and shown to the browser only as "internal error"; mistakes a user
 //! can fix come back as [`AppError::Invalid`] with what to do.
 
+pub mod access;
 pub mod events;
 pub mod home;
 pub mod insights;
@@ -27,6 +28,10 @@ pub enum AppError {
     Transport(String),
     /// The user asked for something that cannot be done; the message says why.
     Invalid(String),
+    /// Nobody is signed in (status 401).
+    SignInRequired,
+    /// The person signed in may not do this (status 403); the message says who may.
+    Forbidden(String),
 }
 
 impl std::fmt::Display for AppError {
@@ -35,6 +40,8 @@ impl std::fmt::Display for AppError {
             AppError::Internal => f.write_str("internal error (see the server log)"),
             AppError::Transport(e) => write!(f, "request failed: {e}"),
             AppError::Invalid(why) => f.write_str(why),
+            AppError::SignInRequired => f.write_str("sign in first (/login)"),
+            AppError::Forbidden(why) => f.write_str(why),
         }
     }
 }
@@ -60,6 +67,13 @@ impl FromServerFnError for AppError {
     }
 }
 
+/// How people can sign in, for the sign-in page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SignInOptions {
+    /// The button's label when single sign-on is configured ("Sign in with ...").
+    pub oidc_label: Option<String>,
+}
+
 #[cfg(feature = "ssr")]
 pub use server::AppState;
 
@@ -77,13 +91,72 @@ pub mod server {
     #[derive(Clone)]
     pub struct AppState {
         pub store: Arc<dyn engine::Store>,
+        pub sign_in: SignInOptions,
     }
 
-    pub fn state() -> Result<AppState, AppError> {
+    /// Who is asking: the server's guard put the principal in the request before any page or
+    /// server function runs. `None` only when a request somehow bypassed it.
+    pub fn principal() -> Option<engine::access::Principal> {
+        use_context::<http::request::Parts>()?.extensions.get::<engine::access::Principal>().cloned()
+    }
+
+    fn set_status(status: http::StatusCode) {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(status);
+        }
+    }
+
+    fn app_state() -> Result<AppState, AppError> {
         use_context::<AppState>().ok_or_else(|| {
             tracing::error!("AppState was not provided to the server functions");
             AppError::Internal
         })
+    }
+
+    /// The state, for reading: anyone who may read pages (viewers and admins).
+    pub fn state() -> Result<AppState, AppError> {
+        match principal() {
+            Some(p) if p.role.can_read() => app_state(),
+            Some(p) => {
+                set_status(http::StatusCode::FORBIDDEN);
+                Err(AppError::Forbidden(format!("{} (role {}) may not read the dashboard", p.name, p.role)))
+            }
+            None => {
+                set_status(http::StatusCode::UNAUTHORIZED);
+                Err(AppError::SignInRequired)
+            }
+        }
+    }
+
+    /// The state and the admin asking, for changes: admins only, checked here on the server
+    /// whatever the page showed.
+    pub fn admin() -> Result<(AppState, engine::access::Principal), AppError> {
+        let state = state()?;
+        let p = principal().ok_or(AppError::SignInRequired)?;
+        if !p.role.can_change() {
+            set_status(http::StatusCode::FORBIDDEN);
+            return Err(AppError::Forbidden(format!(
+                "{} is a {}: only admins change settings (ask an admin, or sign in as one)",
+                p.name, p.role
+            )));
+        }
+        Ok((state, p))
+    }
+
+    /// Writes a change to the audit log. The change is already made: a failure here is
+    /// logged loudly rather than undoing it.
+    pub async fn audit(state: &AppState, actor: &engine::access::Principal, action: &str, target: &str, detail: String) {
+        let entry = engine::store::access::AuditEntry {
+            id: 0,
+            at_ms: now_ms(),
+            actor: actor.name.clone(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            detail,
+        };
+        if let Err(e) = state.store.access().record_audit(&entry).await {
+            tracing::error!(action, target, "writing the audit log failed: {e}");
+        }
     }
 
     /// Logs an internal error and hides it from the browser.

@@ -1,6 +1,7 @@
 //! Server functions for the settings page: trails and their insight settings. These are the
 //! same stored settings the AWS API's PutInsightSelectors edits; detection reads them on its
-//! next pass.
+//! next pass. Reading is for viewers and admins; every change is for admins only (checked
+//! here, on the server) and is written to the audit log.
 
 use leptos::prelude::*;
 
@@ -36,20 +37,39 @@ fn checked_name(name: &str) -> Result<String, AppError> {
 
 #[server]
 pub async fn create_trail(name: String) -> Result<(), AppError> {
+    use crate::api::server::{admin, audit};
+    let (state, who) = admin()?;
     let name = checked_name(&name)?;
-    crate::api::server::state()?.store.create_trail(&name, None).await.map_err(explain)?;
+    state.store.create_trail(&name, None).await.map_err(explain)?;
+    audit(&state, &who, "trail.create", &name, String::new()).await;
     Ok(())
 }
 
 #[server]
 pub async fn rename_trail(name: String, new_name: String) -> Result<(), AppError> {
+    use crate::api::server::{admin, audit};
+    let (state, who) = admin()?;
     let new_name = checked_name(&new_name)?;
-    crate::api::server::state()?.store.rename_trail(&name, &new_name).await.map_err(explain)
+    state.store.rename_trail(&name, &new_name).await.map_err(explain)?;
+    audit(&state, &who, "trail.rename", &name, format!("renamed to {new_name}")).await;
+    Ok(())
 }
 
+/// Deletes a trail with everything stored under it. `confirm` must repeat the trail's name,
+/// so that no stray click or replayed request deletes a trail by accident.
 #[server]
-pub async fn delete_trail(name: String) -> Result<(), AppError> {
-    crate::api::server::state()?.store.delete_trail(&name).await.map_err(explain)
+pub async fn delete_trail(name: String, confirm: String) -> Result<(), AppError> {
+    use crate::api::server::{admin, audit};
+    let (state, who) = admin()?;
+    if confirm.trim() != name {
+        return Err(AppError::invalid(format!(
+            "To delete {name:?}, type its name exactly in the confirmation box (you typed {:?}).",
+            confirm.trim()
+        )));
+    }
+    state.store.delete_trail(&name).await.map_err(explain)?;
+    audit(&state, &who, "trail.delete", &name, "with all its events and insights".to_owned()).await;
+    Ok(())
 }
 
 /// Saves a trail's insight selectors and sensitivity. Checkboxes send a value only when
@@ -64,7 +84,9 @@ pub async fn save_trail_settings(
     use engine::detect::Sensitivity;
     use engine::store::InsightType;
 
-    let store = crate::api::server::state()?.store;
+    use crate::api::server::{admin, audit};
+    let (state, who) = admin()?;
+    let store = state.store.clone();
     let mut types = Vec::new();
     if call_rate.is_some() {
         types.push(InsightType::ApiCallRate);
@@ -75,5 +97,9 @@ pub async fn save_trail_settings(
     let sensitivity = Sensitivity::parse(&sensitivity)
         .ok_or_else(|| AppError::invalid(format!("{sensitivity:?} is not a sensitivity: use low, medium or high.")))?;
     store.set_insight_types(&name, &types).await.map_err(explain)?;
-    store.set_sensitivity(&name, sensitivity).await.map_err(explain)
+    store.set_sensitivity(&name, sensitivity).await.map_err(explain)?;
+    let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
+    let detail = format!("insight types [{}], sensitivity {}", names.join(", "), sensitivity.as_str());
+    audit(&state, &who, "trail.settings", &name, detail).await;
+    Ok(())
 }

@@ -1,7 +1,11 @@
-//! The page frame: the header with navigation, and the page's content below it.
+//! The page frame: the header with navigation and who is signed in, and the page's content
+//! below it.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
+
+use crate::api::access::who_am_i;
+use crate::model::CurrentUser;
 
 #[component]
 pub fn Frame(children: Children) -> impl IntoView {
@@ -10,6 +14,7 @@ pub fn Frame(children: Children) -> impl IntoView {
         let path = location.pathname.get();
         if prefix == "/" { path == "/" } else { path.starts_with(prefix) }
     };
+    let user = Resource::new(|| (), |_| who_am_i());
     view! {
         <header class="topbar">
             <a class="brand" href="/">"trailsight"</a>
@@ -18,8 +23,33 @@ pub fn Frame(children: Children) -> impl IntoView {
                 <a href="/insights" class:current=move || current("/insights")>"Insights"</a>
                 <a href="/events" class:current=move || current("/events")>"Event history"</a>
                 <a href="/settings" class:current=move || current("/settings")>"Settings"</a>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        user.await.ok().flatten().filter(|u| u.can_change).map(|_| view! {
+                            <a href="/access" class:current=move || current("/access")>"Access"</a>
+                        })
+                    })}
+                </Suspense>
             </nav>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move { user.await.ok().flatten().map(|u| view! { <UserBox u/> }) })}
+            </Suspense>
         </header>
         <main class="content">{children()}</main>
     }
+}
+
+/// Who is signed in, with a sign-out button (a form: it works without JavaScript).
+#[component]
+fn UserBox(u: CurrentUser) -> impl IntoView {
+    if !u.signed_in {
+        return view! { <span class="user" data-testid="user" title="This server is open on loopback: no sign-in">"local admin"</span> }.into_any();
+    }
+    view! {
+        <form class="user" method="post" action="/logout" data-testid="user">
+            <span data-testid="user-name">{u.name}</span>" "<span class="role">{u.role}</span>
+            <button type="submit" data-testid="sign-out">"Sign out"</button>
+        </form>
+    }
+    .into_any()
 }

@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::api::access::who_am_i;
 use crate::api::settings::{list_trails, CreateTrail, DeleteTrail, RenameTrail, SaveTrailSettings};
 use crate::components::Frame;
 use crate::model::TrailView;
@@ -18,7 +19,11 @@ pub fn SettingsPage() -> impl IntoView {
     let save = ServerAction::<SaveTrailSettings>::new();
     let trails = Resource::new(
         move || (create.version().get(), rename.version().get(), delete.version().get(), save.version().get()),
-        |_| list_trails(),
+        |_| async move {
+            // Viewers see the settings; only admins get the controls (the server checks again).
+            let can_change = who_am_i().await.ok().flatten().is_some_and(|u| u.can_change);
+            list_trails().await.map(|list| (list, can_change))
+        },
     );
     let error = move || {
         [create.value().get().and_then(Result::err), rename.value().get().and_then(Result::err),
@@ -33,17 +38,27 @@ pub fn SettingsPage() -> impl IntoView {
             <Title text="Settings"/>
             <h1>"Settings"</h1>
             {error}
-            <h2>"New trail"</h2>
-            <ActionForm action=create attr:class="inline-form">
-                <input type="text" name="name" placeholder="trail name" aria-label="New trail name" required data-testid="new-trail-name"/>
-                <button type="submit" data-testid="create-trail">"Create trail"</button>
-            </ActionForm>
-            <h2>"Trails"</h2>
             <Transition fallback=|| view! { <p>"Loading trails…"</p> }>
                 {move || Suspend::new(async move {
                     match trails.await {
-                        Ok(list) if list.is_empty() => view! { <p class="empty">"No trails yet."</p> }.into_any(),
-                        Ok(list) => list.into_iter().map(|t| view! { <TrailSettings t save rename delete/> }).collect_view().into_any(),
+                        Ok((list, can_change)) => {
+                            let new_trail = can_change.then(|| view! {
+                                <h2>"New trail"</h2>
+                                <ActionForm action=create attr:class="inline-form">
+                                    <input type="text" name="name" placeholder="trail name" aria-label="New trail name" required data-testid="new-trail-name"/>
+                                    <button type="submit" data-testid="create-trail">"Create trail"</button>
+                                </ActionForm>
+                            });
+                            let read_only = (!can_change).then(|| view! {
+                                <p class="hint" data-testid="read-only">"You can read these settings; an admin changes them."</p>
+                            });
+                            let body = if list.is_empty() {
+                                view! { <p class="empty">"No trails yet."</p> }.into_any()
+                            } else {
+                                list.into_iter().map(|t| view! { <TrailSettings t can_change save rename delete/> }).collect_view().into_any()
+                            };
+                            view! { {new_trail} <h2>"Trails"</h2> {read_only} {body} }.into_any()
+                        }
                         Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                     }
                 })}
@@ -55,14 +70,29 @@ pub fn SettingsPage() -> impl IntoView {
 #[component]
 fn TrailSettings(
     t: TrailView,
+    can_change: bool,
     save: ServerAction<SaveTrailSettings>,
     rename: ServerAction<RenameTrail>,
     delete: ServerAction<DeleteTrail>,
 ) -> impl IntoView {
     let name = t.name.clone();
     let (save_name, rename_name, delete_name) = (name.clone(), name.clone(), name.clone());
-    let question = format!("Delete {name} with all its events and insights? This cannot be undone.");
+    let question = format!("Delete {name} with all its events and insights? This cannot be undone. Type the trail's name to confirm.");
     let confirm = format!("Delete {name}");
+    if !can_change {
+        let types: Vec<&str> = [(t.call_rate, "ApiCallRateInsight"), (t.error_rate, "ApiErrorRateInsight")]
+            .into_iter()
+            .filter_map(|(on, name)| on.then_some(name))
+            .collect();
+        let types = if types.is_empty() { "Insights off".to_owned() } else { types.join(", ") };
+        return view! {
+            <section class="trail-card" data-testid=format!("trail-{}", t.name)>
+                <h3>{t.name.clone()}</h3>
+                <p>{types}" · sensitivity "{t.sensitivity.clone()}</p>
+            </section>
+        }
+        .into_any();
+    }
     view! {
         <section class="trail-card" data-testid=format!("trail-{}", t.name)>
             <h3>{t.name.clone()}</h3>
@@ -87,9 +117,11 @@ fn TrailSettings(
                 <ActionForm action=delete attr:class="inline-form">
                     <input type="hidden" name="name" value=delete_name/>
                     <p>{question}</p>
+                    <input type="text" name="confirm" required autocomplete="off" aria-label="Type the trail's name to confirm" data-testid="delete-confirm-name"/>
                     <button type="submit" class="danger" data-testid="delete-confirm">{confirm}</button>
                 </ActionForm>
             </details>
         </section>
     }
+    .into_any()
 }

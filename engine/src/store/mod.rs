@@ -5,6 +5,7 @@
 //! [`open_store`] picks the implementation from the URL scheme. Every write that must be
 //! all-or-nothing (a batch of records, an insight) is one transaction.
 
+pub mod access;
 mod checkpoint;
 mod lease;
 pub mod packed;
@@ -268,6 +269,14 @@ pub enum StoreError {
     TrailExists(String),
     #[error(transparent)]
     Unpack(#[from] packed::UnpackError),
+    #[error("a user named {0:?} already exists")]
+    UserExists(String),
+    #[error("no user named {0:?}")]
+    NoSuchUser(String),
+    #[error("a token named {0:?} already exists")]
+    TokenExists(String),
+    #[error("no token named {0:?}")]
+    NoSuchToken(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -348,6 +357,9 @@ pub trait Store: Send + Sync {
     async fn get_checkpoint(&self, trail: &str, key: &str) -> Result<Option<String>>;
     /// Saves (replaces) a checkpoint; callers save it only after what it covers is stored.
     async fn set_checkpoint(&self, trail: &str, key: &str, value: &str) -> Result<()>;
+
+    /// Users, sessions, API tokens and the audit log.
+    fn access(&self) -> &dyn access::AccessStore;
 }
 
 /// Opens (creating if missing, and migrating) the database at `url`.

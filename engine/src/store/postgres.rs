@@ -30,6 +30,7 @@ pub struct PostgresStore {
     /// Months (`year * 12 + month0`) whose event partition is known to exist, so ingest asks the
     /// catalog only for new days.
     partitions: Mutex<HashSet<i64>>,
+    access: access::SqlAccess<Postgres>,
 }
 
 impl PostgresStore {
@@ -47,7 +48,8 @@ impl PostgresStore {
         // Postgres's migrator takes an advisory lock, so concurrent openers queue. On a held
         // connection (`run_direct`), so that opening is a Send future like SQLite's.
         sqlx::migrate!("../migrations/postgres").run_direct(&mut *pool.acquire().await?).await?;
-        Ok(PostgresStore { pool, partitions: Mutex::new(HashSet::new()) })
+        let access = access::SqlAccess { pool: pool.clone() };
+        Ok(PostgresStore { pool, partitions: Mutex::new(HashSet::new()), access })
     }
 }
 
@@ -217,5 +219,9 @@ impl Store for PostgresStore {
 
     async fn set_checkpoint(&self, trail: &str, key: &str, value: &str) -> Result<()> {
         checkpoint::set(&self.pool, trail, key, value).await
+    }
+
+    fn access(&self) -> &dyn access::AccessStore {
+        &self.access
     }
 }

@@ -22,6 +22,7 @@ pub struct SqliteStore {
     /// pool's connections re-read the indexes from the OS each time (measured: ~200,000
     /// page reads per million records). One writer keeps them in its cache.
     ingest_writer: SqlitePool,
+    access: access::SqlAccess<sqlx::Sqlite>,
 }
 
 impl SqliteStore {
@@ -59,7 +60,8 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(open_err)?;
-        Ok(SqliteStore { pool, ingest_writer })
+        let access = access::SqlAccess { pool: pool.clone() };
+        Ok(SqliteStore { pool, ingest_writer, access })
     }
 }
 
@@ -232,5 +234,9 @@ impl Store for SqliteStore {
 
     async fn set_checkpoint(&self, trail: &str, key: &str, value: &str) -> Result<()> {
         checkpoint::set(&self.pool, trail, key, value).await
+    }
+
+    fn access(&self) -> &dyn access::AccessStore {
+        &self.access
     }
 }

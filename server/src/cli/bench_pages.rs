@@ -95,7 +95,7 @@ pub async fn run(args: BenchPagesArgs) -> anyhow::Result<ExitCode> {
         ("insights.csv", "/insights.csv".to_owned()),
     ];
     let site = args.work_dir.join("site");
-    let router = crate::web::router(store, &site, "127.0.0.1:0".parse()?, Default::default());
+    let router = crate::web::router(store, &site, crate::web::WebSettings::for_addr("127.0.0.1:0".parse()?));
     println!("{:<32} {:>9} {:>9} {:>9}", "page (server time, ms)", "p50", "p95", "max");
     let mut worst_p95: f64 = 0.0;
     for (name, uri) in pages {

@@ -1,6 +1,7 @@
 //! The command line. Names here are a contract (scripts and later features build on them):
 //! extend, do not rename.
 
+mod access;
 mod bench;
 mod bench_ingest;
 mod bench_pages;
@@ -37,6 +38,10 @@ enum Command {
     Insights(insights::InsightsArgs),
     /// Fill the database with two weeks of demo history and detect its insights.
     Demo(demo::DemoArgs),
+    /// Manage the users who sign in to the dashboard (add, list, remove, passwd).
+    Users(access::UsersArgs),
+    /// Manage API tokens for scripts, log forwarders and the AWS API (create, list, revoke).
+    Tokens(access::TokensArgs),
     /// Score the detector on labelled scenarios, beside a naive reference detector.
     Eval(eval::EvalArgs),
     /// Time detection on synthetic counts: series-minutes per second (build with --release).
@@ -73,6 +78,8 @@ impl Cli {
             Command::Detect(args) => detect::run(args).await,
             Command::Insights(args) => insights::run(args).await,
             Command::Demo(args) => demo::run(args).await,
+            Command::Users(args) => access::users(args).await,
+            Command::Tokens(args) => access::tokens(args).await,
             Command::Eval(args) => eval::run(args),
             Command::BenchDetect(args) => bench::run(args),
             Command::BenchIngest(args) => bench_ingest::run(args).await,

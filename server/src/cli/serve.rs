@@ -9,7 +9,12 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 
+use engine::access::Role;
+use engine::store::access::SessionLimits;
+
 use super::DbArgs;
+use crate::auth::origin::AllowedHosts;
+use crate::auth::{AuthMode, ProxyAuth};
 use crate::background::{retain_every, BackgroundDetection, DetectionSchedule};
 
 #[derive(Args)]
@@ -39,6 +44,40 @@ pub struct ServeArgs {
     /// sharing the database dies, another takes over its trails within this time.
     #[arg(long, env = "TRAILSIGHT_LEASE_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(3..))]
     lease_seconds: u64,
+    /// When sign-in is needed: `auto` leaves a server on a loopback address open (a one-person
+    /// install) and requires it on any other address; `required` requires it everywhere.
+    #[arg(long, env = "TRAILSIGHT_AUTH", value_enum, default_value = "auto")]
+    auth: AuthMode,
+    /// The address people use to reach the server, e.g. `https://trailsight.example.com`:
+    /// requests naming another host are refused (DNS rebinding), and `https://` makes session
+    /// cookies `Secure` (set it so behind a TLS-terminating proxy).
+    #[arg(long, env = "TRAILSIGHT_PUBLIC_URL")]
+    public_url: Option<url::Url>,
+    /// Hours a session lasts without use.
+    #[arg(long, env = "TRAILSIGHT_SESSION_IDLE_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=720))]
+    session_idle_hours: u32,
+    /// Days a session lasts at most, however busy.
+    #[arg(long, env = "TRAILSIGHT_SESSION_MAX_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=90))]
+    session_max_days: u32,
+    /// Trust a reverse proxy's sign-in (oauth2-proxy and the like): the header naming the
+    /// user, e.g. `X-Forwarded-Email`. Needs --auth-proxy-allow.
+    #[arg(long, env = "TRAILSIGHT_AUTH_PROXY_HEADER", requires = "auth_proxy_allow")]
+    auth_proxy_header: Option<axum::http::HeaderName>,
+    /// The proxy's addresses (comma-separated); the header from any other address is refused.
+    #[arg(long, env = "TRAILSIGHT_AUTH_PROXY_ALLOW", value_delimiter = ',')]
+    auth_proxy_allow: Vec<std::net::IpAddr>,
+    /// The role of users the proxy signs in.
+    #[arg(long, env = "TRAILSIGHT_AUTH_PROXY_ROLE", default_value = "viewer", value_parser = parse_reader_role)]
+    auth_proxy_role: Role,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, env = "TRAILSIGHT_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "TRAILSIGHT_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Connections open at once; more are closed at once.
+    #[arg(long, env = "TRAILSIGHT_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
     /// Days of events (and of ended insights) to keep, counted back from the newest stored
     /// event (so replayed old logs stay); older ones are deleted at start-up and every hour.
     /// 0 keeps everything.
@@ -76,17 +115,78 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if credentials.is_empty() {
         tracing::info!("AWS-compatible API off: set TRAILSIGHT_AWS_ACCESS_KEY_ID and TRAILSIGHT_AWS_SECRET_ACCESS_KEY to use the aws CLI against this server");
     }
-    let aws = crate::web::AwsApiConfig { credentials, account_id: args.aws_account_id };
-    let app = crate::web::router(store, &args.site_root, args.addr, aws);
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::listen::tls_acceptor(cert, key)?),
+        _ => None,
+    };
+    let mut settings = crate::web::WebSettings::for_addr(args.addr);
+    settings.aws = crate::web::AwsApiConfig { credentials, account_id: args.aws_account_id };
+    settings.push_max_body_bytes = crate::push::PushConfig::from_env().max_body_bytes;
+    let access = &mut settings.access;
+    access.mode = args.auth;
+    access.limits = SessionLimits {
+        idle_ms: i64::from(args.session_idle_hours) * 3_600_000,
+        max_ms: i64::from(args.session_max_days) * 86_400_000,
+    };
+    access.secure_cookies = tls.is_some() || args.public_url.as_ref().is_some_and(|u| u.scheme() == "https");
+    access.push_token = std::env::var("TRAILSIGHT_PUSH_TOKEN").ok().filter(|t| !t.is_empty());
+    access.proxy = args.auth_proxy_header.map(|user_header| ProxyAuth {
+        user_header,
+        allowed: args.auth_proxy_allow.clone(),
+        role: args.auth_proxy_role,
+    });
+    let public_host = args.public_url.as_ref().and_then(|u| u.host_str().map(str::to_owned));
+    settings.hosts = AllowedHosts::new(args.addr.ip().is_loopback(), public_host.as_deref());
+    check_sign_in_possible(store.as_ref(), &settings).await?;
+    let app = crate::web::router(store, &args.site_root, settings);
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("cannot listen on {} (is another server running there?)", args.addr))?;
-    println!("trailsight is serving the dashboard at http://{}/insights", args.addr);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("trailsight is serving the dashboard at {scheme}://{}/insights", args.addr);
+    crate::listen::serve(listener, app, tls, args.max_connections, shutdown_signal()).await;
     if let Some(detection) = detection {
         detection.release_all().await;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses to start where nobody could sign in, and says in the log who can.
+async fn check_sign_in_possible(store: &dyn engine::Store, settings: &crate::web::WebSettings) -> anyhow::Result<()> {
+    let access = &settings.access;
+    if access.open() {
+        tracing::warn!(
+            "sign-in is off: this server listens only on loopback ({}), so everyone who can reach it is an admin; \
+             start it with --auth required to sign in here too",
+            settings.addr
+        );
+        return Ok(());
+    }
+    let users = store.access().list_users().await?.len();
+    let readers = store.access().list_tokens().await?.iter().filter(|t| t.role.can_read()).count();
+    let proxy = access.proxy.is_some();
+    let oidc = settings.sign_in.oidc_label.is_some();
+    if users == 0 && readers == 0 && !proxy && !oidc {
+        anyhow::bail!(
+            "sign-in is required on {} but there is no way to sign in: create an admin first with\n  \
+             trailsight users add NAME --role admin --password-stdin\n\
+             (or configure single sign-on, or --auth-proxy-header)",
+            settings.addr
+        );
+    }
+    tracing::info!(users, tokens = readers, proxy, oidc, "sign-in required");
+    if settings.hosts.accepts_any() {
+        tracing::warn!("no --public-url: requests naming any host are answered; set it to the address people use");
+    }
+    Ok(())
+}
+
+/// Roles a proxy may give: reading or changing (push-only makes no sense for people).
+fn parse_reader_role(text: &str) -> Result<Role, String> {
+    match Role::parse(text) {
+        Some(role) if role.can_read() => Ok(role),
+        _ => Err(format!("{text:?} is not a role for people: use viewer or admin")),
+    }
 }
 
 pub(super) async fn shutdown_signal() {
