@@ -29,3 +29,44 @@ export async function insightId(page: Page, name: string, type: string): Promise
   const href = await page.getByTestId('insight-row').first().getByRole('link').getAttribute('href');
   return href!.split('/').pop()!;
 }
+
+/** A second trailsight server (its own database) started by a test, stopped with `stop()`. */
+export interface Server {
+  url: string;
+  db: string;
+  cli: (args: string[], input?: string) => string;
+  stop: () => void;
+}
+
+/** Starts `trailsight serve` with `args` on `port` and waits until it answers /healthz;
+ *  `setup` runs CLI commands on the new database first (a server that requires sign-in
+ *  refuses to start without a user). */
+export async function startServer(port: number, args: string[], setup: (cli: Server['cli']) => void = () => {}): Promise<Server> {
+  const { spawn } = await import('node:child_process');
+  const fs = await import('node:fs');
+  const bin = process.env.TRAILSIGHT_BIN ?? path.resolve(__dirname, '../../target/debug/trailsight');
+  const db = `${process.env.TMPDIR ?? '/tmp'}/trailsight-e2e-${port}.db`;
+  for (const f of [db, `${db}-wal`, `${db}-shm`]) fs.rmSync(f, { force: true });
+  const cli = (cliArgs: string[], input?: string) =>
+    execFileSync(bin, [...cliArgs, '--db', `sqlite://${db}`], { encoding: 'utf8', input, env: { ...process.env, RUST_LOG: 'warn' } });
+  return { url: `http://127.0.0.1:${port}`, db, cli, stop: () => {}, ...(await launch()) };
+
+  async function launch() {
+    setup(cli);
+    const child = spawn(bin, ['serve', '--db', `sqlite://${db}`, '--addr', `127.0.0.1:${port}`,
+      '--site-root', path.resolve(__dirname, '../../target/site'), '--detect-every', '0', ...args],
+      { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr!.on('data', (d) => (log += d));
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`trailsight serve exited: ${log}`);
+      try {
+        if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
+      } catch { /* not listening yet */ }
+      if (Date.now() > deadline) throw new Error(`trailsight serve did not answer within 30 s: ${log}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return { stop: () => { child.kill('SIGTERM'); } };
+  }
+}

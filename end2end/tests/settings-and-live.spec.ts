@@ -62,6 +62,12 @@ test('trails are renamed and deleted (with confirmation)', async ({ page }) => {
   const card = page.getByTestId('trail-scratch-2');
   await expect(card.getByTestId('delete-confirm')).toBeHidden();
   await card.getByTestId('delete-open').click();
+  // The name must be typed exactly: a slip deletes nothing and says why.
+  await card.getByTestId('delete-confirm-name').fill('scratch');
+  await card.getByTestId('delete-confirm').click();
+  await expect(page.getByTestId('settings-error')).toContainText('type its name exactly');
+  await expect(page.getByTestId('trail-scratch-2')).toBeVisible();
+  await card.getByTestId('delete-confirm-name').fill('scratch-2');
   await card.getByTestId('delete-confirm').click();
   await expect(page.getByTestId('trail-scratch-2')).toHaveCount(0);
   await expect(page.getByTestId('trail-demo')).toBeVisible();

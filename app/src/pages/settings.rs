@@ -25,12 +25,26 @@ pub fn SettingsPage() -> impl IntoView {
             list_trails().await.map(|list| (list, can_change))
         },
     );
+    // The message of the form used last: an earlier form's error must not stay on screen.
+    let last = RwSignal::new(0usize);
+    let pending: [Signal<bool>; 4] = [
+        Signal::derive(move || create.input().with(Option::is_some)),
+        Signal::derive(move || rename.input().with(Option::is_some)),
+        Signal::derive(move || delete.input().with(Option::is_some)),
+        Signal::derive(move || save.input().with(Option::is_some)),
+    ];
+    for (i, dispatched) in pending.into_iter().enumerate() {
+        Effect::new(move || {
+            if dispatched.get() {
+                last.set(i);
+            }
+        });
+    }
     let error = move || {
-        [create.value().get().and_then(Result::err), rename.value().get().and_then(Result::err),
-         delete.value().get().and_then(Result::err), save.value().get().and_then(Result::err)]
-            .into_iter()
-            .flatten()
-            .next()
+        let errors = [create.value().get().and_then(Result::err), rename.value().get().and_then(Result::err),
+            delete.value().get().and_then(Result::err), save.value().get().and_then(Result::err)];
+        errors[last.get()]
+            .clone()
             .map(|e| view! { <p class="error" role="alert" data-testid="settings-error">{e.to_string()}</p> })
     };
     view! {

@@ -57,7 +57,7 @@ enum Command {
 pub struct DbArgs {
     /// Database URL: `sqlite://PATH` (created if missing), or
     /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE` (an existing database).
-    #[arg(long, env = "TRAILSIGHT_DB", default_value = "sqlite://trailsight.db")]
+    #[arg(long, env = "TRAILSIGHT_DB", default_value = "sqlite://trailsight.db", global = true)]
     pub db: String,
 }
 
