@@ -51,6 +51,21 @@ pub async fn end(store: &dyn engine::Store, headers: &HeaderMap, secure: bool) -
         .expect("a fixed cookie is a valid header")
 }
 
+/// Deletes expired sessions every `every` (sessions also expire on use; this keeps the table
+/// from growing with abandoned ones).
+pub async fn purge_every(store: std::sync::Arc<dyn engine::Store>, limits: engine::store::access::SessionLimits, every: std::time::Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match store.access().purge_sessions(chrono::Utc::now().timestamp_millis(), limits).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "expired sessions removed"),
+            Err(e) => tracing::error!("removing expired sessions failed: {e}"),
+        }
+    }
+}
+
 fn set_cookie(secret: &str, secure: bool) -> HeaderValue {
     let cookie = if secure {
         format!("{SECURE_NAME}={secret}; Path=/; HttpOnly; SameSite=Lax; Secure")

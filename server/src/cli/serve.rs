@@ -138,6 +138,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let public_host = args.public_url.as_ref().and_then(|u| u.host_str().map(str::to_owned));
     settings.hosts = AllowedHosts::new(args.addr.ip().is_loopback(), public_host.as_deref());
     check_sign_in_possible(store.as_ref(), &settings).await?;
+    tokio::spawn(crate::auth::session::purge_every(store.clone(), settings.access.limits, Duration::from_secs(3600)));
     let app = crate::web::router(store, &args.site_root, settings);
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
