@@ -70,13 +70,14 @@ async fn a_token_is_printed_once_on_the_last_line_and_stored_only_as_a_digest() 
     assert!(created.status.success(), "{}", err(&created));
     let token = out(&created).lines().last().unwrap().to_owned();
     assert_eq!(token.len(), 43, "256 bits in unpadded base64url: {token}");
+    // Read the files before this process opens the database: closing any descriptor of a
+    // file drops every POSIX lock the process holds on it, SQLite's included, which would
+    // let another process delete the WAL under this one's open connections.
+    let files = [std::fs::read(&db).unwrap(), std::fs::read(db.with_extension("db-wal")).unwrap_or_default()].concat();
+    assert!(!files.windows(token.len()).any(|w| w == token.as_bytes()), "the secret itself is not in the database");
     let store = engine::open_store(&format!("sqlite://{}", db.display())).await.unwrap();
     let found = store.access().token_by_secret(&engine::access::digest(&token), 0).await.unwrap().unwrap();
     assert_eq!((found.name.as_str(), found.role), ("forwarder", engine::access::Role::Push));
-    let bytes = std::fs::read(&db).unwrap();
-    let wal = std::fs::read(db.with_extension("db-wal")).unwrap_or_default();
-    let haystack = [bytes, wal].concat();
-    assert!(!haystack.windows(token.len()).any(|w| w == token.as_bytes()), "the secret itself is not in the database");
 
     let aws = trailsight(&db, &["tokens", "create", "scripts", "--role", "viewer", "--aws"], "");
     let text = out(&aws);

@@ -118,21 +118,6 @@ fn role_of(text: &str) -> Role {
 
 const TOKEN_COLUMNS: &str = "name, role, aws_access_key_id, created_ms, created_by, last_used_ms";
 
-/// The one row a lookup by key finds. Read with `fetch_all`, not `fetch_optional`: on SQLite an
-/// unfinished SELECT keeps its read transaction open on the pooled connection, and later
-/// lookups there see that old snapshot (a token revoked by the CLI kept working in a running
-/// server). Stepping the statement to its end closes it.
-async fn one_row<'q, DB: sqlx::Database>(
-    query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
-    pool: &Pool<DB>,
-) -> Result<Option<DB::Row>>
-where
-    <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
-    for<'c> &'c Pool<DB>: sqlx::Executor<'c, Database = DB>,
-{
-    Ok(query.fetch_all(pool).await?.into_iter().next())
-}
-
 /// Implements [`AccessStore`] for `SqlAccess<$db>`.
 macro_rules! sql_access {
     ($db:ty) => {
@@ -158,16 +143,16 @@ macro_rules! sql_access {
                 .bind(role.as_str())
                 .bind(password_hash)
                 .bind(now_ms)
-                .fetch_all(&self.pool)
-                .await?
-                .into_iter()
-                .next();
+                .fetch_optional(&self.pool)
+                .await?;
                 added.map(|_| ()).ok_or_else(|| StoreError::UserExists(name.to_owned()))
             }
 
             async fn get_user(&self, name: &str) -> Result<Option<(User, String)>> {
-                let query = sqlx::query::<$db>("SELECT name, role, password_hash, created_ms FROM users WHERE name = $1").bind(name);
-                let row = one_row(query, &self.pool).await?;
+                let row = sqlx::query::<$db>("SELECT name, role, password_hash, created_ms FROM users WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await?;
                 Ok(row.map(|row| {
                     let user = User { name: row.get("name"), role: role_of(row.get::<&str, _>("role")), created_ms: row.get("created_ms") };
                     (user, row.get::<Option<String>, _>("password_hash").unwrap_or_default())
@@ -189,10 +174,8 @@ macro_rules! sql_access {
                 let changed = sqlx::query::<$db>("UPDATE users SET password_hash = $1 WHERE name = $2 RETURNING name")
                     .bind(password_hash)
                     .bind(name)
-                    .fetch_all(&mut *tx)
-                    .await?
-                    .into_iter()
-                    .next();
+                    .fetch_optional(&mut *tx)
+                    .await?;
                 if changed.is_none() {
                     return Err(StoreError::NoSuchUser(name.to_owned()));
                 }
@@ -205,10 +188,8 @@ macro_rules! sql_access {
                 let mut tx = self.pool.begin().await?;
                 let removed = sqlx::query::<$db>("DELETE FROM users WHERE name = $1 RETURNING name")
                     .bind(name)
-                    .fetch_all(&mut *tx)
-                    .await?
-                    .into_iter()
-                    .next();
+                    .fetch_optional(&mut *tx)
+                    .await?;
                 if removed.is_none() {
                     return Err(StoreError::NoSuchUser(name.to_owned()));
                 }
@@ -231,9 +212,12 @@ macro_rules! sql_access {
             }
 
             async fn session(&self, id_hash: &str, now_ms: i64, limits: SessionLimits) -> Result<Option<Session>> {
-                let query = sqlx::query::<$db>("SELECT user_name, role, created_ms, last_seen_ms FROM sessions WHERE id_hash = $1")
-                    .bind(id_hash);
-                let row = one_row(query, &self.pool).await?;
+                let row = sqlx::query::<$db>(
+                    "SELECT user_name, role, created_ms, last_seen_ms FROM sessions WHERE id_hash = $1",
+                )
+                .bind(id_hash)
+                .fetch_optional(&self.pool)
+                .await?;
                 let Some(row) = row else { return Ok(None) };
                 let session = Session {
                     user: row.get("user_name"),
@@ -281,16 +265,14 @@ macro_rules! sql_access {
                 .bind(aws_secret)
                 .bind(token.created_ms)
                 .bind(&token.created_by)
-                .fetch_all(&self.pool)
-                .await?
-                .into_iter()
-                .next();
+                .fetch_optional(&self.pool)
+                .await?;
                 created.map(|_| ()).ok_or_else(|| StoreError::TokenExists(token.name.clone()))
             }
 
             async fn token_by_secret(&self, secret_hash: &str, now_ms: i64) -> Result<Option<ApiToken>> {
                 let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE secret_hash = $1");
-                let row = one_row(sqlx::query::<$db>(&sql).bind(secret_hash), &self.pool).await?;
+                let row = sqlx::query::<$db>(&sql).bind(secret_hash).fetch_optional(&self.pool).await?;
                 let Some(token) = row.as_ref().map(token_from_row) else { return Ok(None) };
                 if token.last_used_ms.is_none_or(|used| now_ms - used > SessionLimits::TOUCH_EVERY_MS) {
                     sqlx::query::<$db>("UPDATE tokens SET last_used_ms = $1 WHERE secret_hash = $2")
@@ -304,7 +286,7 @@ macro_rules! sql_access {
 
             async fn token_by_aws_key(&self, access_key_id: &str) -> Result<Option<(ApiToken, String)>> {
                 let sql = format!("SELECT {TOKEN_COLUMNS}, aws_secret_access_key FROM tokens WHERE aws_access_key_id = $1");
-                let row = one_row(sqlx::query::<$db>(&sql).bind(access_key_id), &self.pool).await?;
+                let row = sqlx::query::<$db>(&sql).bind(access_key_id).fetch_optional(&self.pool).await?;
                 Ok(row.map(|row| (token_from_row(&row), row.get::<Option<String>, _>("aws_secret_access_key").unwrap_or_default())))
             }
 
@@ -317,10 +299,8 @@ macro_rules! sql_access {
             async fn revoke_token(&self, name: &str) -> Result<()> {
                 let revoked = sqlx::query::<$db>("DELETE FROM tokens WHERE name = $1 RETURNING name")
                     .bind(name)
-                    .fetch_all(&self.pool)
-                    .await?
-                    .into_iter()
-                    .next();
+                    .fetch_optional(&self.pool)
+                    .await?;
                 revoked.map(|_| ()).ok_or_else(|| StoreError::NoSuchToken(name.to_owned()))
             }
 

@@ -25,9 +25,7 @@ where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
 {
     let query = sqlx::query::<DB>(ACQUIRE).bind(name).bind(holder).bind(now_ms + ttl_ms).bind(now_ms);
-    // Stepped to its end (not `fetch_optional`): an unfinished upsert would hold SQLite's write
-    // lock until the pooled connection is next used.
-    Ok(!query.fetch_all(pool).await?.is_empty())
+    Ok(query.fetch_optional(pool).await?.is_some())
 }
 
 /// See [`crate::Store::release_lease`].

@@ -31,9 +31,9 @@ where
     .bind(name)
     .bind(now_ms)
     .bind(s3_bucket)
-    .fetch_all(pool)
+    .fetch_optional(pool)
     .await?;
-    Ok(!created.is_empty())
+    Ok(created.is_some())
 }
 
 /// See [`crate::Store::rename_trail`]: one transaction, so nothing is left half-moved.
@@ -95,12 +95,9 @@ where
     DB::Arguments<'q>: IntoArguments<'q, DB>,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
 {
-    // `fetch_all`, not `fetch_optional`: on SQLite a statement not stepped to its end keeps
-    // its implicit transaction (and the write lock) open on the pooled connection, so other
-    // processes would not see the change, and would wait on the lock, until it is reused.
-    match query.fetch_all(pool).await?.is_empty() {
-        false => Ok(()),
-        true => Err(StoreError::NoSuchTrail(trail.to_owned())),
+    match query.fetch_optional(pool).await? {
+        Some(_) => Ok(()),
+        None => Err(StoreError::NoSuchTrail(trail.to_owned())),
     }
 }
 
