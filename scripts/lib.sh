@@ -43,6 +43,15 @@ build_site() {
     --out-dir "$SITE_ROOT/pkg" "$TARGET_DIR/wasm32-unknown-unknown/$dir/frontend.wasm"
   # leptos asks for /pkg/trailsight.wasm when LEPTOS_OUTPUT_NAME is set (.cargo/config.toml).
   mv -f "$SITE_ROOT/pkg/trailsight_bg.wasm" "$SITE_ROOT/pkg/trailsight.wasm"
+  # Content-hashed copies, named in hash.txt (which leptos reads): pages then ask for
+  # trailsight.<hash>.js/.wasm, which browsers may cache for a year (see server/src/web.rs).
+  local js_hash wasm_hash
+  js_hash="$(sha256sum "$SITE_ROOT/pkg/trailsight.js" | cut -c1-16)"
+  wasm_hash="$(sha256sum "$SITE_ROOT/pkg/trailsight.wasm" | cut -c1-16)"
+  find "$SITE_ROOT/pkg" -name 'trailsight.????????????????.*' -delete
+  cp "$SITE_ROOT/pkg/trailsight.js" "$SITE_ROOT/pkg/trailsight.$js_hash.js"
+  cp "$SITE_ROOT/pkg/trailsight.wasm" "$SITE_ROOT/pkg/trailsight.$wasm_hash.wasm"
+  printf 'js: %s\nwasm: %s\n' "$js_hash" "$wasm_hash" > "$SITE_ROOT/pkg/hash.txt"
 }
 
 build_server() {

@@ -82,11 +82,17 @@ pub fn router(store: Arc<dyn engine::Store>, site_root: &Path, settings: WebSett
         credentials: settings.aws.credentials,
         account_id: settings.aws.account_id,
     };
+    // With the content-hashed bundle (scripts/lib.sh writes pkg/hash.txt), pages name
+    // trailsight.<hash>.js/.wasm. Leptos joins the path to the binary's folder, so it must be
+    // absolute.
+    let hash_file = std::path::absolute(site_root.join("pkg").join("hash.txt")).ok().filter(|p| p.exists());
     let options = LeptosOptions::builder()
         .output_name("trailsight")
         .site_root(site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
         .site_addr(settings.addr)
+        .hash_files(hash_file.is_some())
+        .hash_file(hash_file.map(|p| p.to_string_lossy().into_owned()).unwrap_or_else(|| "hash.txt".to_owned()).into())
         .build();
     let downloads = store.clone();
     let push = crate::push::router(store.clone(), crate::push::PushConfig { max_body_bytes: settings.push_max_body_bytes });
@@ -116,6 +122,7 @@ pub fn router(store: Arc<dyn engine::Store>, site_root: &Path, settings: WebSett
         // CloudTrail's API: AWS JSON 1.1 posts to the root path (pages are GETs there).
         .route("/", post(move |request| crate::aws::handle(api.clone(), request)))
         .nest_service("/pkg", ServeDir::new(site_root.join("pkg")))
+        .layer(axum::middleware::map_response(cache_bundle))
         .route("/login", post(crate::auth::login::login).with_state(access.clone()))
         .route("/logout", post(crate::auth::login::logout).with_state(access.clone()))
         .layer(RequestBodyLimitLayer::new(MAX_BODY));
@@ -131,6 +138,21 @@ pub fn router(store: Arc<dyn engine::Store>, site_root: &Path, settings: WebSett
         .layer(axum::middleware::from_fn_with_state(Arc::new(settings.hosts), crate::auth::origin::check))
         .layer(TraceLayer::new_for_http())
         .with_state(options)
+}
+
+/// Content-hashed bundle files never change under their name: browsers may keep them a year.
+/// Anything else under `/pkg` (the unhashed names, hash.txt) is checked again on each use.
+async fn cache_bundle(uri: axum::http::Uri, mut response: axum::response::Response) -> axum::response::Response {
+    let Some(file) = uri.path().strip_prefix("/pkg/") else { return response };
+    let hashed = file
+        .strip_prefix("trailsight.")
+        .and_then(|rest| rest.split_once('.'))
+        .is_some_and(|(hash, ext)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) && matches!(ext, "js" | "wasm"));
+    let policy = if hashed { "public, max-age=31536000, immutable" } else { "no-cache" };
+    if response.status().is_success() {
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    }
+    response
 }
 
 /// Headers on every response. Pages replace the Content-Security-Policy with one that lets

@@ -46,7 +46,7 @@ async fn pages_render_the_stored_insights_on_the_server() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(">5 insights<"), "the list is rendered, not loaded later");
     assert!(html.contains("GetPasswordData") && html.contains("Client.UnauthorizedOperation"));
-    assert!(html.contains("/pkg/trailsight.js"), "the page hydrates from the bundle");
+    assert!(html.contains("/pkg/trailsight.") && html.contains(".wasm"), "the page hydrates from the bundle");
 
     let (_, _, filtered) = get(&router, "/insights?q=getpassword").await;
     assert!(filtered.contains(">1 insight<"), "filtered on the server");
@@ -97,4 +97,31 @@ async fn the_stylesheet_and_health_check_are_served() {
     assert!(content_type.starts_with("text/css"));
     assert!(css.contains("prefers-color-scheme: dark"));
     assert_eq!(get(&router, "/healthz").await.2, "ok");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_hashed_bundle_is_named_by_pages_and_cached_for_a_year() {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = dir.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    // What scripts/lib.sh leaves: plain names, hashed copies, and hash.txt naming the hashes.
+    for name in ["trailsight.js", "trailsight.wasm", "trailsight.0123456789abcdef.js", "trailsight.fedcba9876543210.wasm"] {
+        std::fs::write(pkg.join(name), b"bundle").unwrap();
+    }
+    std::fs::write(pkg.join("hash.txt"), "js: 0123456789abcdef\nwasm: fedcba9876543210\n").unwrap();
+    let store = engine::open_store(&format!("sqlite://{}", dir.path().join("h.db").display())).await.unwrap();
+    let router = server::web::router(store, dir.path(), server::web::WebSettings::for_addr("127.0.0.1:0".parse().unwrap()));
+    let (_, _, html) = get(&router, "/insights").await;
+    assert!(html.contains("/pkg/trailsight.0123456789abcdef.js") && html.contains("/pkg/trailsight.fedcba9876543210.wasm"), "pages name the hashed files");
+    let cache = |uri: &'static str| {
+        let router = router.clone();
+        async move {
+            let response = router.oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{uri}");
+            response.headers()["cache-control"].to_str().unwrap().to_owned()
+        }
+    };
+    assert_eq!(cache("/pkg/trailsight.0123456789abcdef.js").await, "public, max-age=31536000, immutable");
+    assert_eq!(cache("/pkg/trailsight.fedcba9876543210.wasm").await, "public, max-age=31536000, immutable");
+    assert_eq!(cache("/pkg/trailsight.js").await, "no-cache", "an unhashed name may change under the same name");
 }
