@@ -11,6 +11,7 @@
 //! Settings made here are the same stored settings the dashboard edits.
 
 pub mod error;
+pub mod keys;
 pub mod lookup;
 pub mod metrics;
 pub mod sigv4;
@@ -85,14 +86,9 @@ async fn serve(api: &AwsApi, request: Request<Body>) -> Result<Value, AwsError> 
         headers,
         body: &body,
     };
-    if api.credentials.is_empty() {
-        return Err(AwsError::new(
-            "UnrecognizedClientException",
-            400,
-            "The security token included in the request is invalid. (This trailsight server has no AWS API keys: start it with TRAILSIGHT_AWS_ACCESS_KEY_ID and TRAILSIGHT_AWS_SECRET_ACCESS_KEY.)",
-        ));
-    }
-    let region = sigv4::verify(&signed, &api.credentials, now_ms / 1000)?;
+    let key_id = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(keys::access_key_id);
+    let (credentials, who) = keys::signer(api, key_id).await?;
+    let region = sigv4::verify(&signed, std::slice::from_ref(&credentials), now_ms / 1000)?;
     let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
     let operation = TARGET_PREFIXES
         .iter()
@@ -103,9 +99,10 @@ async fn serve(api: &AwsApi, request: Request<Body>) -> Result<Value, AwsError> 
     } else {
         serde_json::from_slice(&body).map_err(|e| AwsError::serialization(format!("The request body is not valid JSON: {e}")))?
     };
+    keys::authorize(operation, &who)?;
     let ctx = Context { region, account_id: api.account_id.clone(), now_ms };
     let store = api.store.as_ref();
-    match operation {
+    let answer = match operation {
         "CreateTrail" => trails::create_trail(store, &ctx, &input).await,
         "DescribeTrails" => trails::describe_trails(store, &ctx, &input).await,
         "GetTrail" => trails::get_trail(store, &ctx, &input).await,
@@ -122,7 +119,9 @@ async fn serve(api: &AwsApi, request: Request<Body>) -> Result<Value, AwsError> 
             400,
             format!("trailsight does not support the CloudTrail operation {other}."),
         )),
-    }
+    }?;
+    keys::audit(api, &who, operation, &input, now_ms).await;
+    Ok(answer)
 }
 
 /// Reads an optional string member.
