@@ -296,3 +296,41 @@ async fn bodies_over_the_limit_are_refused() {
     let reply = send(&s.router, post(app::api::settings::CreateTrail::PATH, &big, &[("content-length", &length)])).await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "server functions too, not only the push endpoint");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trusted_proxys_header_signs_people_in_and_nobody_elses_does() {
+    use axum::extract::ConnectInfo;
+    use server::auth::ProxyAuth;
+    let dir = tempfile::tempdir().unwrap();
+    let store = engine::open_store(&format!("sqlite://{}", dir.path().join("p.db").display())).await.unwrap();
+    let mut settings = WebSettings::for_addr("0.0.0.0:3000".parse().unwrap());
+    settings.access.proxy = Some(ProxyAuth {
+        user_header: header::HeaderName::from_static("x-forwarded-email"),
+        allowed: vec!["10.0.0.5".parse().unwrap()],
+        role: Role::Viewer,
+    });
+    let router = server::web::router(store, dir.path(), settings);
+    let from = |peer: &str, email: Option<&str>| {
+        let mut r = Request::get("/insights").header(header::ACCEPT, "text/html");
+        if let Some(email) = email {
+            r = r.header("x-forwarded-email", email);
+        }
+        let mut r = r.body(Body::empty()).unwrap();
+        r.extensions_mut().insert(ConnectInfo::<std::net::SocketAddr>(format!("{peer}:40000").parse().unwrap()));
+        r
+    };
+    let through_proxy = send(&router, from("10.0.0.5", Some("carol@example.com"))).await;
+    assert_eq!(through_proxy.status, StatusCode::OK);
+    assert!(through_proxy.body.contains("carol@example.com"), "the page names the proxy's user");
+    let forged = send(&router, from("10.0.0.99", Some("carol@example.com"))).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "the header from anyone but the proxy is refused");
+    assert!(forged.body.contains("10.0.0.99"));
+    let no_header = send(&router, from("10.0.0.5", None)).await;
+    assert_eq!(no_header.status, StatusCode::SEE_OTHER, "without the header, sign in as usual");
+    let write = {
+        let mut r = post(app::api::settings::CreateTrail::PATH, "name=x", &[("x-forwarded-email", "carol@example.com")]);
+        r.extensions_mut().insert(ConnectInfo::<std::net::SocketAddr>("10.0.0.5:40000".parse().unwrap()));
+        send(&router, r).await
+    };
+    assert_eq!(write.status, StatusCode::FORBIDDEN, "the proxy's users have the configured role (viewer)");
+}
