@@ -77,6 +77,17 @@ async fn long_lists_are_paginated_in_the_url() {
     let (_, _, second) = get(&router, "/insights?page=2").await;
     assert!(second.contains("26–35 of 35 insights") && second.contains("Page 2 of 2"));
     assert_eq!(second.matches("data-testid=\"insight-row\"").count(), 10);
+
+    // A page past the end, even the largest u32 (whose offset overflowed and panicked in
+    // debug builds), shows the last page: 35 insights at 25 a page end on page 2.
+    for page in ["3", "4294967295"] {
+        let (status, _, last) = get(&router, &format!("/insights?page={page}")).await;
+        assert_eq!(status, StatusCode::OK, "page={page}");
+        assert!(last.contains("26–35 of 35 insights") && last.contains("Page 2 of 2"), "page={page}");
+    }
+    let (status, _, beyond_u32) = get(&router, "/insights?page=4294967296").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(beyond_u32.contains("Page 1 of 2"), "a page that is not a u32 is page 1");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -97,6 +97,15 @@ pub mod server {
     }
 }
 
+/// The page to show for a requested page of `total` rows: a page past the end (even
+/// `?page=4294967295`, whose offset overflowed) shows the last page, so the arithmetic on
+/// the page number here and in the view stays within `pages * PAGE_SIZE`.
+#[cfg(feature = "ssr")]
+fn page_within(requested: u32, total: usize) -> u32 {
+    let pages = total.div_ceil(PAGE_SIZE as usize).clamp(1, u32::MAX as usize) as u32;
+    requested.clamp(1, pages)
+}
+
 /// One page of the insights matching the list's filters.
 #[server]
 pub async fn list_insights(query: InsightsQuery) -> Result<InsightsPage, AppError> {
@@ -104,11 +113,12 @@ pub async fn list_insights(query: InsightsQuery) -> Result<InsightsPage, AppErro
     let now = crate::api::server::now_ms();
     let all = server::matching(state.store.as_ref(), &query, now).await?;
     let trails = state.store.list_trails().await.map_err(crate::api::server::internal)?;
-    let start = ((query.page.max(1) - 1) * PAGE_SIZE) as usize;
+    let page = page_within(query.page, all.len());
+    let start = (page as usize - 1) * PAGE_SIZE as usize;
     Ok(InsightsPage {
         rows: all.iter().skip(start).take(PAGE_SIZE as usize).map(crate::api::server::row).collect(),
         total: all.len() as u64,
-        page: query.page.max(1),
+        page,
         page_size: PAGE_SIZE,
         trails: trails.into_iter().map(|t| t.name).collect(),
     })
