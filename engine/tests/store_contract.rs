@@ -293,6 +293,14 @@ async fn checkpoints_are_per_trail_replaced_and_go_with_the_trail(store: Arc<dyn
     assert_eq!(store.get_checkpoint("dev", key).await.unwrap(), None);
 }
 
+async fn a_server_secret_is_created_once_and_shared(store: Arc<dyn Store>) {
+    let first = store.server_secret("next-token-key", "candidate-a").await.unwrap();
+    assert_eq!(first, "candidate-a", "the first candidate is stored");
+    // Another server (same database, its own random candidate) gets the stored value.
+    assert_eq!(store.server_secret("next-token-key", "candidate-b").await.unwrap(), "candidate-a");
+    assert_eq!(store.server_secret("other", "candidate-c").await.unwrap(), "candidate-c", "secrets are per name");
+}
+
 for_each_backend!(
     trails_are_created_configured_renamed_and_deleted,
     the_same_event_id_is_stored_once_per_trail,
@@ -303,4 +311,5 @@ for_each_backend!(
     retention_drops_old_days_and_ended_insights,
     a_lease_has_one_holder_until_it_expires_or_is_released,
     checkpoints_are_per_trail_replaced_and_go_with_the_trail,
+    a_server_secret_is_created_once_and_shared,
 );

@@ -7,6 +7,7 @@
 
 mod checkpoint;
 mod lease;
+mod secret;
 pub mod packed;
 mod trails;
 pub mod postgres;
@@ -348,6 +349,10 @@ pub trait Store: Send + Sync {
     async fn get_checkpoint(&self, trail: &str, key: &str) -> Result<Option<String>>;
     /// Saves (replaces) a checkpoint; callers save it only after what it covers is stored.
     async fn set_checkpoint(&self, trail: &str, key: &str, value: &str) -> Result<()>;
+    /// The secret stored under `name`, shared by every server on this database. The first
+    /// call stores `candidate` (the caller makes it random); later calls, from any server,
+    /// return that first value and ignore their candidate.
+    async fn server_secret(&self, name: &str, candidate: &str) -> Result<String>;
 }
 
 /// Opens (creating if missing, and migrating) the database at `url`.

@@ -218,4 +218,8 @@ impl Store for PostgresStore {
     async fn set_checkpoint(&self, trail: &str, key: &str, value: &str) -> Result<()> {
         checkpoint::set(&self.pool, trail, key, value).await
     }
+
+    async fn server_secret(&self, name: &str, candidate: &str) -> Result<String> {
+        secret::get_or_insert(&self.pool, name, candidate).await
+    }
 }
