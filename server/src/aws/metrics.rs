@@ -49,8 +49,9 @@ pub async fn list_insights_metric_data(store: &dyn Store, ctx: &Context, input: 
     let period_ms = period * 1000;
     let first_bucket = start_ms.div_euclid(period_ms) * period_ms;
     let signature = format!("{event_source}|{event_name}|{kind_name}|{error_code:?}|{period}|{fill_zeros}|{start_ms}|{end_ms}");
+    let mut key = None;
     let offset = match opt_str(input, "NextToken")? {
-        Some(t) => token::decode(t, &signature)?.as_i64().unwrap_or(0),
+        Some(t) => token::decode(key.insert(token::Key::load(store).await?), t, &signature)?.as_i64().unwrap_or(0),
         None => 0,
     };
 
@@ -96,7 +97,11 @@ pub async fn list_insights_metric_data(store: &dyn Store, ctx: &Context, input: 
         output["ErrorCode"] = json!(code);
     }
     if more {
-        output["NextToken"] = json!(token::encode(&json!(offset + max_results), &signature));
+        let key = match key {
+            Some(key) => key,
+            None => token::Key::load(store).await?,
+        };
+        output["NextToken"] = json!(token::encode(&key, &json!(offset + max_results), &signature));
     }
     Ok(output)
 }

@@ -1,0 +1,104 @@
+//! CloudTrail's API through the real router with signed requests (no socket, no aws CLI):
+//! what a client that forges, edits or stretches its requests gets back. The aws CLI and
+//! boto3 themselves are driven by `server/tests/aws_api/`.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::Request;
+use base64::Engine;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use server::aws::sigv4;
+use sha2::{Digest, Sha256};
+use tower::ServiceExt;
+
+const KEY_ID: &str = "AKIDEXAMPLE";
+const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
+async fn open(url: &str) -> Arc<dyn engine::Store> {
+    engine::open_store(url).await.unwrap()
+}
+
+fn router(store: Arc<dyn engine::Store>, dir: &std::path::Path) -> axum::Router {
+    let aws = server::web::AwsApiConfig {
+        credentials: vec![server::aws::Credentials { access_key_id: KEY_ID.into(), secret_access_key: SECRET.into() }],
+        account_id: "123456789012".into(),
+    };
+    server::web::router(store, dir, "127.0.0.1:0".parse().unwrap(), aws)
+}
+
+/// Sends `operation` with `input`, signed as an SDK signs it now; returns the status and body.
+async fn call(router: &axum::Router, operation: &str, input: &Value) -> (u16, Value) {
+    let body = input.to_string();
+    let amz_date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    let headers = vec![
+        ("host".to_owned(), "127.0.0.1:3000".to_owned()),
+        ("x-amz-date".to_owned(), amz_date.clone()),
+        ("x-amz-target".to_owned(), format!("CloudTrail_20131101.{operation}")),
+    ];
+    let signed_names = ["host", "x-amz-date", "x-amz-target"];
+    let payload_hash: String = Sha256::digest(body.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let canonical = sigv4::canonical_request("POST", "/", "", &headers, &signed_names, &payload_hash);
+    let scope = format!("{}/us-east-1/cloudtrail/aws4_request", &amz_date[..8]);
+    let to_sign = sigv4::string_to_sign(&amz_date, &scope, &canonical);
+    let signature = sigv4::signature(SECRET, &amz_date[..8], "us-east-1", "cloudtrail", &to_sign);
+    let mut request = Request::post("/").header("content-type", "application/x-amz-json-1.1");
+    for (k, v) in &headers {
+        request = request.header(k, v);
+    }
+    let request = request
+        .header(
+            "authorization",
+            format!("AWS4-HMAC-SHA256 Credential={KEY_ID}/{scope}, SignedHeaders=host;x-amz-date;x-amz-target, Signature={signature}"),
+        )
+        .body(Body::from(body))
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+/// Ten one-minute points (zeros: nothing is stored), two a page.
+fn metric_request(next_token: Option<&str>) -> Value {
+    let mut input = json!({
+        "EventSource": "ec2.amazonaws.com", "EventName": "RunInstances", "InsightType": "ApiCallRateInsight",
+        "Period": 60, "MaxResults": 2, "StartTime": 1_773_100_000, "EndTime": 1_773_100_000 + 9 * 60 + 30,
+    });
+    if let Some(t) = next_token {
+        input["NextToken"] = json!(t);
+    }
+    input
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn next_tokens_cannot_be_forged_or_edited_and_work_on_every_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("a.db").display());
+    let server_a = router(open(&url).await, dir.path());
+    let server_b = router(open(&url).await, dir.path()); // another server, same database
+
+    let (status, first) = call(&server_a, "ListInsightsMetricData", &metric_request(None)).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["Timestamps"].as_array().unwrap().len(), 2);
+    let token = first["NextToken"].as_str().unwrap().to_owned();
+
+    // The next page, from the other server: it shares the signing key through the database.
+    let (status, second) = call(&server_b, "ListInsightsMetricData", &metric_request(Some(&token))).await;
+    assert_eq!(status, 200, "{second}");
+    // Minutes start at 1_773_099_960 (1_773_100_000 rounded down to a minute): the third.
+    assert_eq!(second["Timestamps"][0].as_f64(), Some(1_773_100_080.0));
+
+    // The position edited (offset 2 -> 0, far past), the signature kept: refused.
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let (text, tag) = token.split_once('.').unwrap();
+    let text = String::from_utf8(b64.decode(text).unwrap()).unwrap();
+    let mut edited: Value = serde_json::from_str(&text).unwrap();
+    edited["p"] = json!(0);
+    let forged = format!("{}.{tag}", b64.encode(edited.to_string()));
+    for bad in [forged.as_str(), "e30=", "not a token", &token[1..]] {
+        let (status, error) = call(&server_a, "ListInsightsMetricData", &metric_request(Some(bad))).await;
+        assert_eq!((status, error["__type"].as_str()), (400, Some("InvalidNextTokenException")), "{bad}");
+    }
+}
