@@ -8,7 +8,9 @@
 //! Re-sending a body is harmless: eventIDs are stored once per trail.
 //!
 //! Safety: bodies over the limit are refused with 413 before they are read whole, and so is
-//! a gzip body that inflates past 16 times the limit. A token (`Authorization: Bearer ...`)
+//! a gzip body that inflates past 16 times the limit; a body is inflated once (gzip inside
+//! gzip is a 400), and decompressing and parsing run on blocking threads, two bodies at a
+//! time. A token (`Authorization: Bearer ...`)
 //! is required whenever one is configured, and the endpoint refuses to work without one
 //! when the server listens on a non-loopback address, where anyone could write events.
 
@@ -21,7 +23,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use engine::ingest::source::{decompress_if_gzip, ReadError};
+use engine::ingest::source::ReadError;
 
 /// The route, relative to the server root.
 pub const ROUTE: &str = "/api/v1/trails/{trail}/events";
@@ -51,7 +53,15 @@ impl PushConfig {
 struct PushState {
     store: Arc<dyn engine::Store>,
     config: Arc<PushConfig>,
+    /// Permits to decompress and parse a body: CPU work done on blocking threads, at most
+    /// [`PARSING_AT_ONCE`] bodies at a time; more pushes wait for a permit.
+    parsing: Arc<tokio::sync::Semaphore>,
 }
+
+/// How many pushed bodies are decompressed and parsed at once. Each may hold up to 16 times
+/// the body limit in memory, and parsing is CPU-bound: two keep memory bounded and leave
+/// the async runtime's threads to the dashboard.
+const PARSING_AT_ONCE: usize = 2;
 
 /// The push route with its own state, to mount on the main router.
 pub fn router(store: Arc<dyn engine::Store>, config: PushConfig) -> Router {
@@ -59,7 +69,11 @@ pub fn router(store: Arc<dyn engine::Store>, config: PushConfig) -> Router {
     Router::new()
         .route(ROUTE, post(push_events))
         .layer(DefaultBodyLimit::max(limit))
-        .with_state(PushState { store, config: Arc::new(config) })
+        .with_state(PushState {
+            store,
+            config: Arc::new(config),
+            parsing: Arc::new(tokio::sync::Semaphore::new(PARSING_AT_ONCE)),
+        })
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -116,15 +130,32 @@ async fn push_events(
     if encoding != "identity" && !body.starts_with(&[0x1f, 0x8b]) {
         return error(StatusCode::BAD_REQUEST, "Content-Encoding says gzip but the body is not gzip data");
     }
+    // One limit for the one decompression: a body still gzip after it is refused, never
+    // inflated again.
     let max_inflated = state.config.max_body_bytes as u64 * 16;
-    let plain = match decompress_if_gzip(body.to_vec(), max_inflated) {
-        Ok(plain) => plain,
+    let parsed = {
+        let Ok(_permit) = state.parsing.clone().acquire_owned().await else {
+            return error(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down; push again later");
+        };
+        match tokio::task::spawn_blocking(move || engine::ingest::parse_bytes(body.to_vec(), max_inflated)).await {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                tracing::error!(trail, "parsing a pushed body failed: {e}");
+                return error(StatusCode::INTERNAL_SERVER_ERROR, "the body could not be parsed; the server log says why");
+            }
+        }
+    };
+    let parsed = match parsed {
         Err(e @ ReadError::TooLarge { .. }) => return error(StatusCode::PAYLOAD_TOO_LARGE, format!("request body: {e}")),
-        Err(e) => return error(StatusCode::BAD_REQUEST, format!("request body: {e}")),
+        Err(e @ (ReadError::Gzip(_) | ReadError::NestedGzip | ReadError::Io(_))) => {
+            return error(StatusCode::BAD_REQUEST, format!("request body: {e}"))
+        }
+        // Not a CloudTrail document: a rejection in the summary (422), as ingest reports it.
+        other => other,
     };
     // Like `ingest --trail`, pushing to a new trail creates it with both insight types on.
     let stored = match state.store.ensure_trail(&trail).await {
-        Ok(()) => engine::ingest::ingest_bytes(state.store.as_ref(), &trail, "request body", plain).await,
+        Ok(()) => engine::ingest::ingest_parsed(state.store.as_ref(), &trail, "request body", parsed).await,
         Err(e) => Err(e),
     };
     match stored {

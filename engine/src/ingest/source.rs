@@ -101,6 +101,11 @@ pub enum ReadError {
     Gzip(std::io::Error),
     #[error("larger than the limit of {limit_mb} MiB{after}; split it into smaller files or raise --max-file-mb")]
     TooLarge { limit_mb: u64, after: &'static str },
+    #[error("gzip inside gzip: the data is still gzip after one decompression; compress the document once")]
+    NestedGzip,
+    /// The bytes are not a CloudTrail document (the parser's reason).
+    #[error("{0}")]
+    Document(String),
 }
 
 /// The default largest document (after decompression) read into memory. CloudTrail's own
@@ -130,10 +135,14 @@ pub fn read_input(input: &Input, max_bytes: u64) -> Result<Vec<u8>, ReadError> {
     decompress_if_gzip(bytes, max_bytes)
 }
 
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
 /// Returns the bytes, gunzipped if they start with the gzip magic number; at most `max_bytes`
-/// of output.
+/// of output. Decompresses once: output that is itself gzip is refused
+/// ([`ReadError::NestedGzip`]) rather than inflated again, since each layer multiplies the
+/// size (11 KB of gzip-of-gzip is 1 GB) and no log shipper double-compresses.
 pub fn decompress_if_gzip(bytes: Vec<u8>, max_bytes: u64) -> Result<Vec<u8>, ReadError> {
-    if !bytes.starts_with(&[0x1f, 0x8b]) {
+    if !bytes.starts_with(&GZIP_MAGIC) {
         return Ok(bytes);
     }
     let mut out = Vec::with_capacity((bytes.len() * 8).min(max_bytes as usize));
@@ -143,6 +152,9 @@ pub fn decompress_if_gzip(bytes: Vec<u8>, max_bytes: u64) -> Result<Vec<u8>, Rea
         .map_err(ReadError::Gzip)?;
     if out.len() as u64 > max_bytes {
         return Err(ReadError::TooLarge { limit_mb: max_bytes >> 20, after: " after decompression" });
+    }
+    if out.starts_with(&GZIP_MAGIC) {
+        return Err(ReadError::NestedGzip);
     }
     Ok(out)
 }
@@ -192,6 +204,23 @@ mod tests {
         std::fs::write(&path, vec![b' '; 2 << 20]).unwrap();
         let err = read_input(&Input::File(path), 1 << 20).unwrap_err().to_string();
         assert!(err.contains("larger than the limit of 1 MiB; split it"), "{err}");
+    }
+
+    #[test]
+    fn gzip_of_gzip_is_refused_after_one_inflation() {
+        // 8 MiB of spaces, gzipped twice: the outer layer inflates to the inner gzip (a few
+        // KiB), well under the 1 MiB limit; inflating that again would give 8 MiB. One
+        // inflation, then a refusal that says why.
+        let gz = |data: &[u8]| {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            gz.write_all(data).unwrap();
+            gz.finish().unwrap()
+        };
+        let inner = gz(&vec![b' '; 8 << 20]);
+        assert!(inner.len() < 1 << 20, "the inner layer fits the limit: {} bytes", inner.len());
+        let err = decompress_if_gzip(gz(&inner), 1 << 20).unwrap_err();
+        assert!(matches!(err, ReadError::NestedGzip), "{err}");
+        assert!(err.to_string().contains("gzip inside gzip"), "{err}");
     }
 
     #[test]
