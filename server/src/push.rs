@@ -2,7 +2,10 @@
 //! forwarder (a Lambda on the log bucket, Fluent Bit, curl).
 //!
 //! The body is any shape `ingest` reads (`{"Records":[...]}`, a bare array, one record per
-//! line, a single record), plain or gzip (`Content-Encoding: gzip`, or simply gzip bytes).
+//! line, a single record), plain or gzip (`Content-Encoding: gzip`, or simply gzip bytes),
+//! sent as `Content-Type: application/json` (or `application/x-ndjson`, any `+json`), or
+//! gzip bytes as `application/gzip` or `application/octet-stream`; form types get 415. The
+//! trail name follows the settings page's rule ([`engine::names::check_trail_name`]).
 //! The reply is the ingest summary as JSON: 200 when everything was stored, 422 when some
 //! records were rejected (the others are stored; each rejection names its record index).
 //! Re-sending a body is harmless: eventIDs are stored once per trail.
@@ -108,6 +111,32 @@ fn authorize(config: &PushConfig, headers: &HeaderMap) -> Result<(), Response> {
     }
 }
 
+/// A JSON type, or gzip bytes labelled as such: never a type an HTML form can send
+/// (`application/x-www-form-urlencoded`, `multipart/form-data`, `text/plain`) or that a
+/// cross-site `fetch` can send without a CORS preflight, so another site cannot make a
+/// signed-in browser push events. (A missing Content-Type counts as such a type too: a
+/// `fetch` of an untyped Blob sends none.)
+fn check_content_type(headers: &HeaderMap, body: &[u8]) -> Result<(), Response> {
+    let given = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = given.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let json = matches!(essence.as_str(), "application/json" | "application/x-ndjson" | "application/jsonl" | "application/json-seq")
+        || (essence.starts_with("application/") && essence.ends_with("+json"));
+    let binary = matches!(essence.as_str(), "application/gzip" | "application/x-gzip" | "application/octet-stream");
+    if json {
+        Ok(())
+    } else if binary && body.starts_with(&[0x1f, 0x8b]) {
+        Ok(())
+    } else if binary {
+        Err(error(StatusCode::BAD_REQUEST, format!("Content-Type {essence} is accepted only for gzip data, and the body is not gzip: send JSON as application/json")))
+    } else {
+        let shown = if essence.is_empty() { "no Content-Type".to_owned() } else { format!("Content-Type {essence}") };
+        Err(error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("{shown} is not accepted: send Content-Type: application/json (or application/x-ndjson), or application/gzip for gzip data"),
+        ))
+    }
+}
+
 async fn push_events(
     State(state): State<PushState>,
     // A map, not `Path<String>`: mounted with `route_service`, the route's parameter is
@@ -120,8 +149,11 @@ async fn push_events(
     if let Err(refused) = authorize(&state.config, &headers) {
         return refused;
     }
-    if trail.is_empty() || trail.len() > 128 || trail.chars().any(char::is_control) {
-        return error(StatusCode::BAD_REQUEST, "the trail name must be 1 to 128 printable characters");
+    if let Err(e) = engine::names::check_trail_name(&trail) {
+        return error(StatusCode::BAD_REQUEST, format!("trail: {e}"));
+    }
+    if let Err(refused) = check_content_type(&headers, &body) {
+        return refused;
     }
     let encoding = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("identity");
     if !matches!(encoding, "identity" | "gzip" | "x-gzip") {
