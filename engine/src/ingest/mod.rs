@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::record::Record;
 use crate::store::{Store, StoreError};
-pub use parse::{parse_document, DocumentError, ParsedDocument};
+pub use parse::{parse_document, parse_document_within, DocumentError, EventTimeWindow, ParsedDocument};
 pub use source::{discover, read_input, Input, DEFAULT_MAX_DOCUMENT_BYTES};
 
 /// One thing that was not stored, and why.
