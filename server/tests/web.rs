@@ -109,3 +109,24 @@ async fn the_stylesheet_and_health_check_are_served() {
     assert!(css.contains("prefers-color-scheme: dark"));
     assert_eq!(get(&router, "/healthz").await.2, "ok");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_csv_download_neutralises_formulas_from_the_logs() {
+    let (router, store, _dir) = demo_router().await;
+    // An attacker controls eventName in their own API calls' records.
+    let mut evil = store.list_insights(&Default::default()).await.unwrap().remove(0);
+    evil.shared_event_id = "evil".into();
+    evil.key.event_name = r#"=HYPERLINK("http://evil","x")"#.into();
+    evil.key.error_code = Some("@SUM(1+1)".into());
+    store.save_insight(&evil).await.unwrap();
+
+    let (status, content_type, csv) = get(&router, "/insights.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type.starts_with("text/csv"));
+    let line = csv.lines().find(|l| l.starts_with("evil,")).expect("the row is there");
+    // The cell starts with a quote (text to a spreadsheet), and the CSV quoting doubles the
+    // inner quotes and wraps the cell because it holds commas and quotes (RFC 4180).
+    assert!(line.contains(r#","'=HYPERLINK(""http://evil"",""x"")","#), "{line}");
+    assert!(line.contains(",'@SUM(1+1),"), "{line}");
+    assert!(!line.contains(",=") && !line.contains(",@"), "no cell starts a formula: {line}");
+}
