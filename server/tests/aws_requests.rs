@@ -102,3 +102,46 @@ async fn next_tokens_cannot_be_forged_or_edited_and_work_on_every_server() {
         assert_eq!((status, error["__type"].as_str()), (400, Some("InvalidNextTokenException")), "{bad}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn extreme_metric_requests_answer_400_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = router(open(&format!("sqlite://{}", dir.path().join("m.db").display())).await, dir.path());
+    let base = json!({ "EventSource": "ec2.amazonaws.com", "EventName": "RunInstances", "InsightType": "ApiCallRateInsight" });
+    let with = |extra: Value| {
+        let mut input = base.clone();
+        input.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        input
+    };
+    let now = chrono::Utc::now().timestamp();
+    let started = std::time::Instant::now();
+    for (extra, says) in [
+        (json!({ "StartTime": 0 }), "StartTime must be between 2013-01-01 and 9999-12-31"),
+        (json!({ "StartTime": 0, "EndTime": 253_402_300_799i64, "Period": 60 }), "StartTime must be between"),
+        (json!({ "EndTime": 1e300 }), "EndTime must be between"),
+        (json!({ "StartTime": -1e300 }), "StartTime must be between"),
+        // 2013-01-01 to now at one point a minute: over 6 million points.
+        (json!({ "StartTime": 1_356_998_400, "EndTime": now, "Period": 60 }), "longer than 15 days"),
+        (json!({ "StartTime": now - 64 * 86_400, "EndTime": now, "Period": 300 }), "longer than 63 days"),
+        (json!({ "StartTime": now - 91 * 86_400, "EndTime": now, "Period": 3600 }), "longer than 90 days"),
+        (json!({ "Period": 61 }), "Period 61 is not valid"),
+        (json!({ "Period": 60.5 }), "Period 60.5 is not valid"),
+        (json!({ "Period": "60" }), "is not valid: use 60, 300 or 3600"),
+        (json!({ "MaxResults": 1e9 }), "MaxResults must be between 1 and 21600"),
+    ] {
+        let (status, error) = call(&server, "ListInsightsMetricData", &with(extra.clone())).await;
+        let shown: String = error.to_string().chars().take(300).collect();
+        assert_eq!((status, error["__type"].as_str()), (400, Some("InvalidParameterException")), "{extra}: {shown}");
+        assert!(error["Message"].as_str().unwrap().contains(says), "{extra}: {shown}");
+    }
+    // The widest ranges allowed are answered whole: 15 days of minutes is 21,600 points (and
+    // one more for the partial minute at the start), 90 days of hours 2,160 (+1).
+    let (status, minutes) = call(&server, "ListInsightsMetricData", &with(json!({ "StartTime": now - 15 * 86_400, "EndTime": now, "Period": 60 }))).await;
+    assert_eq!(status, 200);
+    let n = minutes["Timestamps"].as_array().unwrap().len();
+    assert!((21_600..=21_601).contains(&n), "{n} points");
+    let (status, far) = call(&server, "ListInsightsMetricData", &with(json!({ "EndTime": 253_402_300_799i64 }))).await;
+    assert_eq!(status, 200, "year 9999 with the default span");
+    assert!((2_160..=2_161).contains(&far["Timestamps"].as_array().unwrap().len()));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "took {:?}", started.elapsed());
+}
