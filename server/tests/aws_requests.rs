@@ -145,3 +145,29 @@ async fn extreme_metric_requests_answer_400_at_once() {
     assert!((2_160..=2_161).contains(&far["Timestamps"].as_array().unwrap().len()));
     assert!(started.elapsed() < std::time::Duration::from_secs(10), "took {:?}", started.elapsed());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_query_with_a_percent_before_a_multibyte_character_is_a_400() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = router(open(&format!("sqlite://{}", dir.path().join("q.db").display())).await, dir.path());
+    // The raw bytes a client can put on the wire: `%`, `x`, then é's two UTF-8 bytes.
+    let uri = axum::http::Uri::from_maybe_shared(bytes_of("/?a=%x\u{e9}")).expect("hyper accepts such a target");
+    // Well-formed in every way but the signature, so the query is canonicalised.
+    let amz_date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    let request = Request::post(uri)
+        .header("host", "127.0.0.1:3000")
+        .header("authorization", format!("AWS4-HMAC-SHA256 Credential={KEY_ID}/{}/us-east-1/cloudtrail/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=00", &amz_date[..8]))
+        .header("x-amz-date", &amz_date)
+        .header("x-amz-target", "CloudTrail_20131101.GetTrail")
+        .body(Body::from("{}"))
+        .unwrap();
+    let response = server.oneshot(request).await.unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let error: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(error["__type"], "InvalidSignatureException", "{error}");
+}
+
+fn bytes_of(text: &str) -> Vec<u8> {
+    text.as_bytes().to_vec()
+}
