@@ -11,6 +11,7 @@
 //! - [`detect`]: the anomaly detector (pure: counts and "now" in, anomalies out) and the
 //!   driver that turns anomalies into stored insight events.
 //! - [`insight`]: the insight event in AWS's exact JSON format.
+//! - [`names`]: the rule for trail names, shared by every way of making one.
 //! - [`eval`]: the labelled evaluation of the detector against a naive reference.
 //! - [`access`]: roles, the principal a request acts as, password hashes and secrets.
 //! - [`demo`]: a deterministic generator of realistic demo history with a real attack burst.
@@ -23,6 +24,7 @@ pub mod detect;
 pub mod eval;
 pub mod ingest;
 pub mod insight;
+pub mod names;
 pub mod record;
 pub mod store;
 pub mod time;

@@ -230,7 +230,7 @@ async fn retention_drops_old_days_and_ended_insights(store: Arc<dyn Store>) {
         event("old-day-2", "2024-04-01T23:59:59Z"),
         event("cutoff-day-before", "2024-05-03T11:59:59Z"),
         event("cutoff-day-at", "2024-05-03T12:00:00Z"),
-        event("recent", "2024-07-31T09:00:00Z"),
+        event("recent", "2024-08-01T12:00:00Z"),
     );
     store.insert_events("t", &records(&history)).await.unwrap();
     let minute = |time| engine::time::minute_of_millis(at(time));
@@ -238,7 +238,8 @@ async fn retention_drops_old_days_and_ended_insights(store: Arc<dyn Store>) {
     store.save_insight(&insight("still-going", InsightType::ApiCallRate, "CreateUser", minute("2024-04-02T10:00:00Z"), None)).await.unwrap();
     store.save_insight(&insight("recent", InsightType::ApiErrorRate, "CreateUser", minute("2024-07-31T09:00:00Z"), Some(minute("2024-07-31T09:02:00Z")))).await.unwrap();
 
-    // 90 days before 2024-08-01T12:00:00Z is 2024-05-03T12:00:00Z: older events go, to the millisecond.
+    // The trail's newest event is 2024-08-01T12:00:00Z (= now); 90 days before it is
+    // 2024-05-03T12:00:00Z: older events go, to the millisecond.
     let now = at("2024-08-01T12:00:00Z");
     let report = store.apply_retention(now, 90).await.unwrap();
     assert_eq!(report, RetentionReport { events_removed: 3, insights_removed: 1 });
@@ -255,6 +256,47 @@ async fn retention_drops_old_days_and_ended_insights(store: Arc<dyn Store>) {
     assert_eq!(store.insert_events("t", &again).await.unwrap(), 1);
     let by_resource = EventQuery { lookup: Some((LookupAttribute::ResourceName, "u-old-day".into())), limit: 5, ..Default::default() };
     assert_eq!(ids(&store.list_events(&by_resource).await.unwrap()), ["old-day"]);
+}
+
+async fn retention_counts_back_from_each_trails_own_newest_event(store: Arc<dyn Store>) {
+    let event = |id: &str, time: &str| {
+        format!(r#"{{"eventID":"{id}","eventTime":"{time}","eventSource":"iam.amazonaws.com","eventName":"CreateUser"}}"#)
+    };
+    // "replayed": old logs, newest 2020-06-30T00:00:00Z; 30 days back is 2020-05-31T00:00:00Z.
+    // "live": newest 2024-08-01T00:00:00Z; 30 days back is 2024-07-02T00:00:00Z.
+    store.ensure_trail("replayed").await.unwrap();
+    store.ensure_trail("live").await.unwrap();
+    let replayed = format!(
+        "[{},{},{},{}]",
+        event("r-too-old", "2020-05-30T23:59:59Z"),
+        event("r-at-cutoff", "2020-05-31T00:00:00Z"),
+        event("r-mid", "2020-06-15T00:00:00Z"),
+        event("r-newest", "2020-06-30T00:00:00Z"),
+    );
+    let live = format!(
+        "[{},{},{}]",
+        event("l-too-old", "2024-07-01T23:59:59Z"),
+        event("l-at-cutoff", "2024-07-02T00:00:00Z"),
+        event("l-newest", "2024-08-01T00:00:00Z"),
+    );
+    store.insert_events("replayed", &records(&replayed)).await.unwrap();
+    store.insert_events("live", &records(&live)).await.unwrap();
+    let minute = |time| engine::time::minute_of_millis(at(time));
+    // An insight of the replayed trail that ended within its own 30 days: kept.
+    let mut kept = insight("replayed-insight", InsightType::ApiCallRate, "CreateUser", minute("2020-06-15T00:00:00Z"), Some(minute("2020-06-15T00:05:00Z")));
+    kept.trail = "replayed".into();
+    store.save_insight(&kept).await.unwrap();
+
+    let report = store.apply_retention(at("2024-08-01T06:00:00Z"), 30).await.unwrap();
+    assert_eq!(report, RetentionReport { events_removed: 2, insights_removed: 0 });
+    let ids_of = |trail: &str| EventQuery { trail: Some(trail.into()), limit: 50, ..Default::default() };
+    assert_eq!(ids(&store.list_events(&ids_of("replayed")).await.unwrap()), ["r-newest", "r-mid", "r-at-cutoff"]);
+    assert_eq!(ids(&store.list_events(&ids_of("live")).await.unwrap()), ["l-newest", "l-at-cutoff"]);
+    assert_eq!(store.count_insights(&InsightFilter::default()).await.unwrap(), 1);
+
+    // "now" caps a trail's anchor: with now at 2024-07-15T00:00:00Z the live trail keeps
+    // from 2024-06-15T00:00:00Z on, and l-at-cutoff is not touched.
+    assert_eq!(store.apply_retention(at("2024-07-15T00:00:00Z"), 30).await.unwrap(), RetentionReport::default());
 }
 
 async fn a_lease_has_one_holder_until_it_expires_or_is_released(store: Arc<dyn Store>) {
@@ -365,6 +407,14 @@ async fn users_sessions_and_tokens_are_kept_and_ended(store: Arc<dyn Store>) {
     assert!(log[0].id > log[1].id);
 }
 
+async fn a_server_secret_is_created_once_and_shared(store: Arc<dyn Store>) {
+    let first = store.server_secret("next-token-key", "candidate-a").await.unwrap();
+    assert_eq!(first, "candidate-a", "the first candidate is stored");
+    // Another server (same database, its own random candidate) gets the stored value.
+    assert_eq!(store.server_secret("next-token-key", "candidate-b").await.unwrap(), "candidate-a");
+    assert_eq!(store.server_secret("other", "candidate-c").await.unwrap(), "candidate-c", "secrets are per name");
+}
+
 for_each_backend!(
     trails_are_created_configured_renamed_and_deleted,
     the_same_event_id_is_stored_once_per_trail,
@@ -373,7 +423,9 @@ for_each_backend!(
     series_counts_follow_what_each_insight_type_counts,
     insights_are_saved_once_ended_once_and_filtered,
     retention_drops_old_days_and_ended_insights,
+    retention_counts_back_from_each_trails_own_newest_event,
     a_lease_has_one_holder_until_it_expires_or_is_released,
     checkpoints_are_per_trail_replaced_and_go_with_the_trail,
     users_sessions_and_tokens_are_kept_and_ended,
+    a_server_secret_is_created_once_and_shared,
 );

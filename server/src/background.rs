@@ -206,23 +206,18 @@ impl BackgroundDetection {
     }
 }
 
-/// Deletes what is older than `days` days before the newest stored event, now and then
-/// every `every`. Counting back from the newest event rather than from the clock means a
-/// live trail keeps its last `days` days, and history replayed from old logs (the reason to
-/// ingest it) is not deleted the moment it is stored.
+/// Deletes, trail by trail, what is older than `days` days before that trail's newest stored
+/// event, now and then every `every`. Counting back from each trail's newest event rather
+/// than from the clock (or from the newest event of all trails) means a live trail keeps
+/// its last `days` days, and history replayed from old logs (the reason to ingest it) is
+/// not deleted the moment it is stored, whatever other trails hold.
 pub async fn retain_every(store: Arc<dyn Store>, days: u32, every: Duration) {
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        let newest = match store.list_trails().await {
-            Ok(trails) => trails.iter().filter_map(|t| t.last_event_ms).max(),
-            Err(e) => {
-                tracing::error!("retention cannot list the trails: {e}");
-                continue;
-            }
-        };
-        let Some(anchor) = newest.map(|newest| newest.min(now_ms())) else { continue };
+        // The clock only caps each trail's anchor (events stamped in the future).
+        let anchor = now_ms();
         match store.apply_retention(anchor, days).await {
             Ok(r) if r.events_removed + r.insights_removed > 0 => tracing::info!(
                 days, events = r.events_removed, insights = r.insights_removed,

@@ -53,6 +53,19 @@ fn every_bad_input_is_named_with_file_record_and_reason() {
     assert!(rejections[3].starts_with("mixed.json #3: missing required field `eventSource`"), "{}", rejections[3]);
 }
 
+#[test]
+fn a_trail_name_the_settings_page_would_refuse_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("one.json");
+    std::fs::write(&file, GOOD).unwrap();
+    let db = dir.path().join("t.db");
+    let out = trailsight(&db).args(["ingest", "--trail", "prod/eu west", file.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "an error, as for any bad argument");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--trail") && stderr.contains("1 to 128 letters, digits, periods, underscores or dashes"), "{stderr}");
+    assert!(!db.exists(), "refused before the database is opened");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn follow_ingests_files_as_they_arrive() {
     let dir = tempfile::tempdir().unwrap();

@@ -32,6 +32,9 @@ fn router(store: &Arc<dyn engine::Store>, dir: &tempfile::TempDir, token: Option
 
 async fn post(router: &axum::Router, trail: &str, headers: &[(&str, &str)], body: Vec<u8>) -> (StatusCode, serde_json::Value) {
     let mut request = Request::post(format!("/api/v1/trails/{trail}/events"));
+    if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-type")) {
+        request = request.header("content-type", "application/json");
+    }
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
@@ -92,6 +95,57 @@ async fn bad_bodies_say_what_is_wrong() {
     let bomb = gzip(&vec![b' '; 2 << 20]); // inflates 32 times past the 64 KiB limit
     let (status, body) = post(&router, "t", &[], bomb).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+
+    // Gzip of gzip: the outer layer inflates to a few KiB, within every limit; a second
+    // inflation would give 4 MiB. Inflated once, then refused with the reason.
+    let nested = gzip(&gzip(&vec![b' '; 4 << 20]));
+    assert!(nested.len() < 64 << 10);
+    let (status, body) = post(&router, "t", &[("content-encoding", "gzip")], nested).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("gzip inside gzip"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_json_or_gzip_content_types_are_accepted() {
+    let (store, dir) = store().await;
+    let router = router(&store, &dir, None, true);
+    // What an HTML form (or a cross-site fetch without a preflight) can send: 415, nothing stored.
+    for form_type in ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain", "TEXT/PLAIN;charset=utf-8", ""] {
+        let (status, body) = post(&router, "t", &[("content-type", form_type)], A.as_bytes().to_vec()).await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{form_type:?}: {body}");
+        assert!(body["error"].as_str().unwrap().contains("send Content-Type: application/json"), "{body}");
+    }
+    assert!(stored_ids(store.as_ref(), "t").await.is_empty());
+    // JSON types, with parameters and in any case; gzip as gzip or as bytes.
+    let (status, _) = post(&router, "t", &[("content-type", "Application/JSON; charset=utf-8")], A.as_bytes().to_vec()).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = post(&router, "t", &[("content-type", "application/x-ndjson")], format!("{A}\n{B}").into_bytes()).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = post(&router, "t", &[("content-type", "application/gzip")], gzip(A.as_bytes())).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = post(&router, "t", &[("content-type", "application/octet-stream")], gzip(B.as_bytes())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(stored_ids(store.as_ref(), "t").await, ["a", "b"]);
+    // Bytes that claim to be gzip but are not.
+    let (status, body) = post(&router, "t", &[("content-type", "application/octet-stream")], A.as_bytes().to_vec()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("not gzip"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trail_names_follow_the_settings_page_rule() {
+    let (store, dir) = store().await;
+    let router = router(&store, &dir, None, true);
+    // A space, a slash (encoded), markup, 129 characters: the settings page refuses them all.
+    let long = "x".repeat(129);
+    for bad in ["a%20b", "a%2Fb", "%3Cscript%3E", "caf%C3%A9", long.as_str()] {
+        let (status, body) = post(&router, bad, &[], A.as_bytes().to_vec()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert!(body["error"].as_str().unwrap().contains("1 to 128 letters, digits, periods, underscores or dashes"), "{body}");
+    }
+    assert!(store.list_trails().await.unwrap().is_empty(), "no trail was created");
+    let (status, _) = post(&router, "prod-2.eu_west", &[], A.as_bytes().to_vec()).await;
+    assert_eq!(status, StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread")]

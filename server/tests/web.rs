@@ -77,6 +77,17 @@ async fn long_lists_are_paginated_in_the_url() {
     let (_, _, second) = get(&router, "/insights?page=2").await;
     assert!(second.contains("26–35 of 35 insights") && second.contains("Page 2 of 2"));
     assert_eq!(second.matches("data-testid=\"insight-row\"").count(), 10);
+
+    // A page past the end, even the largest u32 (whose offset overflowed and panicked in
+    // debug builds), shows the last page: 35 insights at 25 a page end on page 2.
+    for page in ["3", "4294967295"] {
+        let (status, _, last) = get(&router, &format!("/insights?page={page}")).await;
+        assert_eq!(status, StatusCode::OK, "page={page}");
+        assert!(last.contains("26–35 of 35 insights") && last.contains("Page 2 of 2"), "page={page}");
+    }
+    let (status, _, beyond_u32) = get(&router, "/insights?page=4294967296").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(beyond_u32.contains("Page 1 of 2"), "a page that is not a u32 is page 1");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -124,4 +135,25 @@ async fn the_hashed_bundle_is_named_by_pages_and_cached_for_a_year() {
     assert_eq!(cache("/pkg/trailsight.0123456789abcdef.js").await, "public, max-age=31536000, immutable");
     assert_eq!(cache("/pkg/trailsight.fedcba9876543210.wasm").await, "public, max-age=31536000, immutable");
     assert_eq!(cache("/pkg/trailsight.js").await, "no-cache", "an unhashed name may change under the same name");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_csv_download_neutralises_formulas_from_the_logs() {
+    let (router, store, _dir) = demo_router().await;
+    // An attacker controls eventName in their own API calls' records.
+    let mut evil = store.list_insights(&Default::default()).await.unwrap().remove(0);
+    evil.shared_event_id = "evil".into();
+    evil.key.event_name = r#"=HYPERLINK("http://evil","x")"#.into();
+    evil.key.error_code = Some("@SUM(1+1)".into());
+    store.save_insight(&evil).await.unwrap();
+
+    let (status, content_type, csv) = get(&router, "/insights.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type.starts_with("text/csv"));
+    let line = csv.lines().find(|l| l.starts_with("evil,")).expect("the row is there");
+    // The cell starts with a quote (text to a spreadsheet), and the CSV quoting doubles the
+    // inner quotes and wraps the cell because it holds commas and quotes (RFC 4180).
+    assert!(line.contains(r#","'=HYPERLINK(""http://evil"",""x"")","#), "{line}");
+    assert!(line.contains(",'@SUM(1+1),"), "{line}");
+    assert!(!line.contains(",=") && !line.contains(",@"), "no cell starts a formula: {line}");
 }

@@ -64,9 +64,18 @@ pub mod server {
         Ok(if q.attr.is_empty() && !q.q.is_empty() { all.into_iter().filter(|i| loose_match(i, &q.q)).collect() } else { all })
     }
 
-    /// The CSV download: the list's columns, one row per insight.
+    /// The CSV download: the list's columns, one row per insight. Written by the `csv` crate
+    /// (quoting per RFC 4180), with every cell that a spreadsheet would take for a formula
+    /// neutralised (see [`neutralise_formula`]): eventName and the other values come from
+    /// the logs, which an attacker can write.
     pub fn to_csv(insights: &[StoredInsight]) -> String {
-        let mut out = String::from("shared_event_id,trail,insight_type,event_source,event_name,error_code,account,region,start_time,end_time,duration_minutes,baseline_average,insight_average\n");
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let header = [
+            "shared_event_id", "trail", "insight_type", "event_source", "event_name", "error_code", "account", "region",
+            "start_time", "end_time", "duration_minutes", "baseline_average", "insight_average",
+        ];
+        // Writing to a Vec cannot fail; a failure would be a bug in the csv crate.
+        writer.write_record(header).expect("CSV into memory");
         for i in insights {
             let row = crate::api::server::row(i);
             let fields = [
@@ -76,15 +85,21 @@ pub mod server {
                 row.duration_minutes.map(|d| d.to_string()).unwrap_or_default(),
                 row.baseline_average.to_string(), row.insight_average.to_string(),
             ];
-            let escaped: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-            out.push_str(&escaped.join(","));
-            out.push('\n');
+            writer.write_record(fields.iter().map(|f| neutralise_formula(f).into_owned())).expect("CSV into memory");
         }
-        out
+        let bytes = writer.into_inner().expect("CSV into memory");
+        String::from_utf8(bytes).expect("the cells are UTF-8 strings")
     }
 
-    fn csv_field(f: &str) -> String {
-        if f.contains([',', '"', '\n']) { format!("\"{}\"", f.replace('"', "\"\"")) } else { f.to_owned() }
+    /// OWASP's advice against CSV injection: a cell starting with `=`, `+`, `-`, `@`, a tab
+    /// or a carriage return is prefixed with a single quote, so a spreadsheet shows it as
+    /// text instead of running it (`=HYPERLINK(...)`, `=cmd|...`).
+    pub fn neutralise_formula(cell: &str) -> std::borrow::Cow<'_, str> {
+        if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            format!("'{cell}").into()
+        } else {
+            cell.into()
+        }
     }
 
     /// The JSON download: `{"Records":[...]}` of the Start and End records, as AWS delivers them.
@@ -97,6 +112,15 @@ pub mod server {
     }
 }
 
+/// The page to show for a requested page of `total` rows: a page past the end (even
+/// `?page=4294967295`, whose offset overflowed) shows the last page, so the arithmetic on
+/// the page number here and in the view stays within `pages * PAGE_SIZE`.
+#[cfg(feature = "ssr")]
+fn page_within(requested: u32, total: usize) -> u32 {
+    let pages = total.div_ceil(PAGE_SIZE as usize).clamp(1, u32::MAX as usize) as u32;
+    requested.clamp(1, pages)
+}
+
 /// One page of the insights matching the list's filters.
 #[server]
 pub async fn list_insights(query: InsightsQuery) -> Result<InsightsPage, AppError> {
@@ -104,11 +128,12 @@ pub async fn list_insights(query: InsightsQuery) -> Result<InsightsPage, AppErro
     let now = crate::api::server::now_ms();
     let all = server::matching(state.store.as_ref(), &query, now).await?;
     let trails = state.store.list_trails().await.map_err(crate::api::server::internal)?;
-    let start = ((query.page.max(1) - 1) * PAGE_SIZE) as usize;
+    let page = page_within(query.page, all.len());
+    let start = (page as usize - 1) * PAGE_SIZE as usize;
     Ok(InsightsPage {
         rows: all.iter().skip(start).take(PAGE_SIZE as usize).map(crate::api::server::row).collect(),
         total: all.len() as u64,
-        page: query.page.max(1),
+        page,
         page_size: PAGE_SIZE,
         trails: trails.into_iter().map(|t| t.name).collect(),
     })

@@ -25,14 +25,10 @@ fn explain(e: engine::StoreError) -> AppError {
     }
 }
 
+/// The engine's rule, the same as push's and `ingest --trail`'s.
+#[cfg(feature = "ssr")]
 fn checked_name(name: &str) -> Result<String, AppError> {
-    let name = name.trim();
-    if name.is_empty() || name.len() > 128 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
-        return Err(AppError::invalid(format!(
-            "{name:?} is not a valid trail name: use 1 to 128 letters, digits, periods, underscores or dashes."
-        )));
-    }
-    Ok(name.to_owned())
+    engine::names::check_trail_name(name.trim()).map(str::to_owned).map_err(|e| AppError::invalid(e.to_string()))
 }
 
 #[server]

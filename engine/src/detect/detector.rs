@@ -387,6 +387,24 @@ mod tests {
     }
 
     #[test]
+    fn each_series_starts_at_its_own_first_minute_not_the_trails() {
+        // A trail whose first series began ten years before this one: the new series is
+        // stepped from its own first call minus the lookback (28 days of profile), not from
+        // the trail's first minute, and finds what it finds alone.
+        let cfg = DetectorConfig::default();
+        let offset = 10 * 365 * DAY;
+        let at = 9 * DAY + 600;
+        let new_series: Vec<(Minute, u32)> =
+            with_burst(sparse(10), at, &[42, 40, 3, 38, 41]).into_iter().map(|(m, c)| (m + offset, c)).collect();
+        assert_eq!(SeriesDetector::origin(&cfg, 0, offset), offset - 28 * DAY);
+        let in_old_trail = detect_series(&new_series, 0, offset + 10 * DAY, &cfg);
+        let alone = detect_series(&new_series, offset, offset + 10 * DAY, &cfg);
+        assert_eq!(in_old_trail.len(), 1, "{in_old_trail:?}");
+        assert_eq!((in_old_trail[0].start, in_old_trail[0].end), (offset + at, Some(offset + at + 5)));
+        assert_eq!(in_old_trail, alone);
+    }
+
+    #[test]
     fn quiet_noise_raises_nothing() {
         let found = detect_series(&sparse(20), 0, 20 * DAY, &DetectorConfig::default());
         assert!(found.is_empty(), "{found:?}");

@@ -26,6 +26,9 @@ fn version(input: &Input) -> Option<Version> {
 #[derive(Default)]
 pub struct Follower {
     seen: HashMap<PathBuf, Version>,
+    /// Paths reported as unreadable (a FIFO, a directory loop...), with the reason: each is
+    /// reported once, not at every poll.
+    reported: std::collections::HashSet<(String, String)>,
 }
 
 impl Follower {
@@ -43,6 +46,7 @@ impl Follower {
             (Input::File(path), Some(v)) => self.seen.insert(path.clone(), v) != Some(v),
             _ => false,
         });
+        found.unreadable.retain(|problem| self.reported.insert(problem.clone()));
         // Digests are skipped silently here: counting them again every poll says nothing.
         found.digests_skipped = 0;
         if found.inputs.is_empty() && found.unreadable.is_empty() {
@@ -105,5 +109,26 @@ mod tests {
         std::fs::write(logs.join("2.json"), &whole).unwrap();
         let completed = follower.poll(store.as_ref(), "t", &paths, &options, |_| {}).await.unwrap();
         assert_eq!((completed.files, completed.records_stored), (1, 1));
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_directory_loop_and_a_fifo_are_reported_once_and_polling_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::open_store(&format!("sqlite://{}", dir.path().join("f.db").display())).await.unwrap();
+        let logs = dir.path().join("logs");
+        std::fs::create_dir_all(logs.join("sub")).unwrap();
+        std::os::unix::fs::symlink(&logs, logs.join("sub/back-to-top")).unwrap();
+        assert!(std::process::Command::new("mkfifo").arg(logs.join("sub/pipe.json")).status().unwrap().success());
+        std::fs::write(logs.join("1.json"), DOC).unwrap();
+        let (paths, options) = (vec![logs.clone()], IngestOptions::default());
+        let mut follower = Follower::default();
+        let first = follower.poll(store.as_ref(), "t", &paths, &options, |_| {}).await.unwrap();
+        assert_eq!(first.records_stored, 1);
+        let reasons: Vec<&str> = first.rejections.iter().map(|r| r.reason.as_str()).collect();
+        assert_eq!(reasons.len(), 2, "{reasons:?}");
+        assert!(reasons[0].starts_with("directory loop") && reasons[1].starts_with("not a regular file (a FIFO)"), "{reasons:?}");
+        let again = follower.poll(store.as_ref(), "t", &paths, &options, |_| {}).await.unwrap();
+        assert!(again.rejections.is_empty() && again.files == 0, "reported once: {:?}", again.rejections);
     }
 }

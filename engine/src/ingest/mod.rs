@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::record::Record;
 use crate::store::{Store, StoreError};
-pub use parse::{parse_document, DocumentError, ParsedDocument};
+pub use parse::{parse_document, parse_document_within, DocumentError, EventTimeWindow, ParsedDocument};
 pub use source::{discover, read_input, Input, DEFAULT_MAX_DOCUMENT_BYTES};
 
 /// One thing that was not stored, and why.
@@ -122,25 +122,40 @@ fn read_document(input: &Input, max_bytes: u64) -> Result<ParsedDocument, String
         .and_then(|bytes| parse_document(&bytes).map_err(|e| e.to_string()))
 }
 
-/// Stores one document (an HTTP body, a file already read) under `trail`.
+/// Decompresses (once, see [`source::decompress_if_gzip`]) and parses one document held in
+/// memory, with at most `max_bytes` after decompression. CPU-bound: async callers run it on
+/// a blocking thread. The error is the reason the document is rejected.
+pub fn parse_bytes(bytes: Vec<u8>, max_bytes: u64) -> Result<ParsedDocument, source::ReadError> {
+    let plain = source::decompress_if_gzip(bytes, max_bytes)?;
+    parse_document(&plain).map_err(|e| source::ReadError::Document(e.to_string()))
+}
+
+/// Stores a document parsed by [`parse_bytes`] (or its rejection) under `trail`.
+pub async fn ingest_parsed(
+    store: &dyn Store,
+    trail: &str,
+    input: &str,
+    parsed: Result<ParsedDocument, source::ReadError>,
+) -> Result<IngestSummary, StoreError> {
+    let mut summary = IngestSummary { files: 1, ..Default::default() };
+    match parsed {
+        Ok(doc) => {
+            let stored = store.insert_events(trail, &doc.records).await?;
+            summary.add_document(input, &doc, stored);
+        }
+        Err(reason) => summary.reject_document(input, reason.to_string()),
+    }
+    Ok(summary)
+}
+
+/// Stores one document (a file already read, plain or gzip) under `trail`.
 pub async fn ingest_bytes(
     store: &dyn Store,
     trail: &str,
     input: &str,
     bytes: Vec<u8>,
 ) -> Result<IngestSummary, StoreError> {
-    let mut summary = IngestSummary { files: 1, ..Default::default() };
-    let parsed = source::decompress_if_gzip(bytes, DEFAULT_MAX_DOCUMENT_BYTES)
-        .map_err(|e| e.to_string())
-        .and_then(|b| parse_document(&b).map_err(|e| e.to_string()));
-    match parsed {
-        Ok(doc) => {
-            let stored = store.insert_events(trail, &doc.records).await?;
-            summary.add_document(input, &doc, stored);
-        }
-        Err(reason) => summary.reject_document(input, reason),
-    }
-    Ok(summary)
+    ingest_parsed(store, trail, input, parse_bytes(bytes, DEFAULT_MAX_DOCUMENT_BYTES)).await
 }
 
 /// Ingests files, directories (recursively) and `-` (stdin) into `trail` with default options.

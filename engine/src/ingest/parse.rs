@@ -59,8 +59,51 @@ struct Envelope<'a> {
     event_name: Option<&'a RawValue>,
 }
 
-/// Parses a whole document; see the module docs for the shapes accepted.
+/// The eventTimes a record may have: from 2013-01-01 (CloudTrail began in November 2013) to
+/// a day after "now" (clock skew). One record from year 1 or 9999 would otherwise make
+/// detection replay, and retention keep, every minute in between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventTimeWindow {
+    pub earliest_ms: i64,
+    pub latest_ms: i64,
+}
+
+impl EventTimeWindow {
+    /// 2013-01-01T00:00:00Z.
+    pub const EARLIEST_MS: i64 = 1_356_998_400_000;
+
+    /// The window for records ingested at `now_ms`.
+    pub fn ending_at(now_ms: i64) -> EventTimeWindow {
+        EventTimeWindow { earliest_ms: Self::EARLIEST_MS, latest_ms: now_ms.saturating_add(24 * 3600 * 1000) }
+    }
+
+    fn check(&self, record: &Record) -> Result<(), String> {
+        let t = record.event_time_ms;
+        if (self.earliest_ms..=self.latest_ms).contains(&t) {
+            return Ok(());
+        }
+        let date = |ms: i64| crate::time::format_millis(ms).get(..10).unwrap_or_default().to_owned();
+        Err(format!(
+            "field `eventTime` {} is outside {} to {} (CloudTrail began in 2013; up to a day ahead of this server's clock): correct the record's time or leave the record out",
+            crate::time::format_millis(t),
+            date(self.earliest_ms),
+            date(self.latest_ms),
+        ))
+    }
+}
+
+/// Parses a whole document, accepting eventTimes up to a day after the server's clock; see
+/// the module docs for the shapes accepted.
 pub fn parse_document(bytes: &[u8]) -> Result<ParsedDocument, DocumentError> {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    parse_document_within(bytes, EventTimeWindow::ending_at(now_ms))
+}
+
+/// Parses a whole document, rejecting records whose eventTime is outside `window`.
+pub fn parse_document_within(bytes: &[u8], window: EventTimeWindow) -> Result<ParsedDocument, DocumentError> {
     let text = std::str::from_utf8(bytes).map_err(|_| DocumentError::NotText)?;
     let trimmed = text.trim_start_matches('\u{feff}').trim();
     if trimmed.is_empty() {
@@ -68,34 +111,34 @@ pub fn parse_document(bytes: &[u8]) -> Result<ParsedDocument, DocumentError> {
     }
     if trimmed.starts_with('[') {
         let items: Vec<&RawValue> = serde_json::from_str(trimmed).map_err(invalid_json)?;
-        return Ok(parse_records(items));
+        return Ok(parse_records(items, window));
     }
     match serde_json::from_str::<Envelope>(trimmed) {
         Ok(env) => match env.records {
             Some(records) => {
                 let items: Vec<&RawValue> = serde_json::from_str(records.get())
                     .map_err(|_| DocumentError::RecordsNotArray)?;
-                Ok(parse_records(items))
+                Ok(parse_records(items, window))
             }
             None if env.event_time.is_some() || env.event_name.is_some() => {
                 let one: &RawValue = serde_json::from_str(trimmed).map_err(invalid_json)?;
-                Ok(parse_records(vec![one]))
+                Ok(parse_records(vec![one], window))
             }
             None => Err(DocumentError::NotCloudTrail),
         },
         // Several values one after another: one record per line.
         Err(e) if e.is_data() || e.to_string().contains("trailing characters") => {
-            parse_ndjson(trimmed)
+            parse_ndjson(trimmed, window)
         }
         Err(e) => Err(invalid_json(e)),
     }
 }
 
-fn parse_ndjson(text: &str) -> Result<ParsedDocument, DocumentError> {
+fn parse_ndjson(text: &str, window: EventTimeWindow) -> Result<ParsedDocument, DocumentError> {
     let mut doc = ParsedDocument::default();
     for (index, line) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
         match serde_json::from_str::<&RawValue>(line.trim()) {
-            Ok(raw) => classify(&mut doc, index, Record::parse(raw)),
+            Ok(raw) => classify(&mut doc, index, Record::parse(raw), window),
             Err(e) => doc.rejected.push((index, format!("invalid JSON on this line: {e}"))),
         }
     }
@@ -106,17 +149,20 @@ fn parse_ndjson(text: &str) -> Result<ParsedDocument, DocumentError> {
     Ok(doc)
 }
 
-fn parse_records(items: Vec<&RawValue>) -> ParsedDocument {
+fn parse_records(items: Vec<&RawValue>, window: EventTimeWindow) -> ParsedDocument {
     let mut doc = ParsedDocument { records: Vec::with_capacity(items.len()), ..Default::default() };
     for (index, raw) in items.into_iter().enumerate() {
-        classify(&mut doc, index, Record::parse(raw));
+        classify(&mut doc, index, Record::parse(raw), window);
     }
     doc
 }
 
-fn classify(doc: &mut ParsedDocument, index: usize, parsed: Result<Record, RecordError>) {
+fn classify(doc: &mut ParsedDocument, index: usize, parsed: Result<Record, RecordError>, window: EventTimeWindow) {
     match parsed {
-        Ok(record) => doc.records.push(record),
+        Ok(record) => match window.check(&record) {
+            Ok(()) => doc.records.push(record),
+            Err(reason) => doc.rejected.push((index, reason)),
+        },
         Err(RecordError::InsightEvent) => doc.insight_events += 1,
         Err(reason) => doc.rejected.push((index, reason.to_string())),
     }
@@ -158,6 +204,28 @@ mod tests {
         assert_eq!(parsed.rejected[0].0, 1);
         assert!(parsed.rejected[0].1.contains("not a JSON object"));
         assert!(parsed.rejected[1].1.contains("eventSource"));
+    }
+
+    #[test]
+    fn event_times_before_cloudtrail_or_past_tomorrow_are_rejected_by_name() {
+        // now = 2026-03-10T18:00:00Z: the window is 2013-01-01T00:00:00Z to 2026-03-11T18:00:00Z.
+        let window = EventTimeWindow::ending_at(1_773_165_600_000);
+        let at = |id: &str, time: &str| format!(r#"{{"eventID":"{id}","eventTime":"{time}","eventSource":"s","eventName":"PutX"}}"#);
+        let doc = format!(
+            "[{},{},{},{},{}]",
+            at("year-1", "0001-01-01T00:00:00Z"),
+            at("last-of-2012", "2012-12-31T23:59:59Z"),
+            at("first-of-2013", "2013-01-01T00:00:00Z"),
+            at("tomorrow", "2026-03-11T18:00:00Z"),
+            at("too-far", "2026-03-11T18:00:01Z"),
+        );
+        let parsed = parse_document_within(doc.as_bytes(), window).unwrap();
+        assert_eq!(ids(&parsed), ["first-of-2013", "tomorrow"]);
+        let rejected: Vec<usize> = parsed.rejected.iter().map(|(i, _)| *i).collect();
+        assert_eq!(rejected, [0, 1, 4]);
+        let reason = &parsed.rejected[0].1;
+        assert!(reason.starts_with("field `eventTime` 0001-01-01T00:00:00"), "{reason}");
+        assert!(reason.contains("outside 2013-01-01 to 2026-03-11"), "{reason}");
     }
 
     #[test]

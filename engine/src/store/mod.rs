@@ -8,6 +8,8 @@
 pub mod access;
 mod checkpoint;
 mod lease;
+mod retention;
+mod secret;
 pub mod packed;
 mod trails;
 pub mod postgres;
@@ -341,9 +343,10 @@ pub trait Store: Send + Sync {
     async fn count_insights(&self, filter: &InsightFilter) -> Result<u64>;
     async fn get_insight(&self, shared_event_id: &str) -> Result<Option<StoredInsight>>;
 
-    /// Deletes the events of every trail older than `days` days before `now_ms` (see
-    /// [`retention_cutoff_ms`]) and the insights that ended before then; insights still
-    /// going on are kept.
+    /// Deletes, for each trail, the events older than `days` days before that trail's own
+    /// newest event (or `now_ms`, if that is earlier; see [`retention_cutoff_ms`]) and its
+    /// insights that ended before then; insights still going on are kept. Counting per
+    /// trail means an old trail's replayed history stays however recent another trail is.
     async fn apply_retention(&self, now_ms: i64, days: u32) -> Result<RetentionReport>;
     /// Takes the lease `name` for `holder` until `now_ms + ttl_ms`, or renews it if `holder`
     /// has it; a lease held by another holder is taken only once it has expired. Returns
@@ -360,6 +363,10 @@ pub trait Store: Send + Sync {
 
     /// Users, sessions, API tokens and the audit log.
     fn access(&self) -> &dyn access::AccessStore;
+    /// The secret stored under `name`, shared by every server on this database. The first
+    /// call stores `candidate` (the caller makes it random); later calls, from any server,
+    /// return that first value and ignore their candidate.
+    async fn server_secret(&self, name: &str, candidate: &str) -> Result<String>;
 }
 
 /// Opens (creating if missing, and migrating) the database at `url`.

@@ -224,4 +224,8 @@ impl Store for PostgresStore {
     fn access(&self) -> &dyn access::AccessStore {
         &self.access
     }
+
+    async fn server_secret(&self, name: &str, candidate: &str) -> Result<String> {
+        secret::get_or_insert(&self.pool, name, candidate).await
+    }
 }

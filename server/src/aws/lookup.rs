@@ -76,8 +76,9 @@ fn parse(input: &Value) -> Result<Request, AwsError> {
 
 pub async fn lookup_events(store: &dyn Store, _ctx: &Context, input: &Value) -> Result<Value, AwsError> {
     let request = parse(input)?;
+    let mut key = None;
     let position = match &request.next_token {
-        Some(t) => Some(token::decode(t, &request.signature)?),
+        Some(t) => Some(token::decode(key.insert(token::Key::load(store).await?), t, &request.signature)?),
         None => None,
     };
     let (events, next) = if request.insights {
@@ -87,7 +88,11 @@ pub async fn lookup_events(store: &dyn Store, _ctx: &Context, input: &Value) -> 
     };
     let mut output = json!({ "Events": events });
     if let Some(position) = next {
-        output["NextToken"] = json!(token::encode(&position, &request.signature));
+        let key = match key {
+            Some(key) => key,
+            None => token::Key::load(store).await?,
+        };
+        output["NextToken"] = json!(token::encode(&key, &position, &request.signature));
     }
     Ok(output)
 }

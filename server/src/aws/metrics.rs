@@ -8,8 +8,25 @@ use serde_json::{json, Value};
 
 use super::{epoch_seconds, opt_str, opt_time_ms, token, AwsError, Context};
 
-const DEFAULT_SPAN_MS: i64 = 90 * 24 * 3600 * 1000;
 const MAX_RESULTS: i64 = 21_600;
+/// The most points any request can have: 15 days of minutes (63 days at 5 minutes and 90 at
+/// an hour are fewer), plus the partial bucket at the start.
+const MAX_POINTS: i64 = 15 * 24 * 60 + 1;
+const DAY_MS: i64 = 24 * 3600 * 1000;
+/// 2013-01-01T00:00:00Z: CloudTrail began in November 2013.
+const EARLIEST_MS: i64 = 1_356_998_400_000;
+/// 9999-12-31T23:59:59Z.
+const LATEST_MS: i64 = 253_402_300_799_000;
+
+/// The longest time range one request covers at `period` seconds: AWS's retention for that
+/// period (15, 63 and 90 days).
+fn span_limit_ms(period: i64) -> i64 {
+    match period {
+        60 => 15 * DAY_MS,
+        300 => 63 * DAY_MS,
+        _ => 90 * DAY_MS,
+    }
+}
 
 pub async fn list_insights_metric_data(store: &dyn Store, ctx: &Context, input: &Value) -> Result<Value, AwsError> {
     let required = |name: &str| -> Result<String, AwsError> {
@@ -26,31 +43,55 @@ pub async fn list_insights_metric_data(store: &dyn Store, ctx: &Context, input: 
     if kind == InsightType::ApiErrorRate && error_code.is_none() {
         return Err(AwsError::invalid_parameter("ErrorCode is required when InsightType is ApiErrorRateInsight."));
     }
-    let period = match input.get("Period").and_then(Value::as_i64) {
-        None => 3600,
-        Some(p @ (60 | 300 | 3600)) => p,
-        Some(p) => return Err(AwsError::invalid_parameter(format!("Period {p} is not valid: use 60, 300 or 3600."))),
+    let period = match input.get("Period") {
+        None | Some(Value::Null) => 3600,
+        Some(p) => match p.as_i64() {
+            Some(p @ (60 | 300 | 3600)) => p,
+            _ => return Err(AwsError::invalid_parameter(format!("Period {p} is not valid: use 60, 300 or 3600."))),
+        },
     };
     let fill_zeros = match opt_str(input, "DataType")? {
         None | Some("FillWithZeros") => true,
         Some("NonZeroData") => false,
         Some(other) => return Err(AwsError::invalid_parameter(format!("DataType {other:?} is not valid: use FillWithZeros or NonZeroData."))),
     };
-    let max_results = match input.get("MaxResults").and_then(Value::as_i64) {
-        None => MAX_RESULTS,
-        Some(n @ 1..=MAX_RESULTS) => n,
-        Some(_) => return Err(AwsError::invalid_parameter(format!("MaxResults must be between 1 and {MAX_RESULTS}."))),
+    let max_results = match input.get("MaxResults") {
+        None | Some(Value::Null) => MAX_RESULTS,
+        Some(n) => match n.as_i64() {
+            Some(n @ 1..=MAX_RESULTS) => n,
+            _ => return Err(AwsError::invalid_parameter(format!("MaxResults must be between 1 and {MAX_RESULTS}."))),
+        },
     };
+    let window_ms = span_limit_ms(period);
     let end_ms = opt_time_ms(input, "EndTime")?.unwrap_or(ctx.now_ms);
-    let start_ms = opt_time_ms(input, "StartTime")?.unwrap_or(end_ms - DEFAULT_SPAN_MS);
+    let start_ms = opt_time_ms(input, "StartTime")?.unwrap_or(end_ms.saturating_sub(window_ms));
+    for (name, t) in [("EndTime", end_ms), ("StartTime", start_ms)] {
+        if !(EARLIEST_MS..=LATEST_MS).contains(&t) {
+            return Err(AwsError::invalid_parameter(format!(
+                "{name} must be between 2013-01-01 and 9999-12-31 (epoch seconds {} to {}).",
+                EARLIEST_MS / 1000,
+                LATEST_MS / 1000
+            )));
+        }
+    }
     if start_ms > end_ms {
         return Err(AwsError::invalid_parameter("StartTime must be before EndTime."));
+    }
+    // AWS keeps 1-minute points for 15 days, 5-minute points for 63 days and hourly ones for
+    // 90 days; trailsight keeps more history, so the same figures bound the span of one
+    // request instead (at most 21,600 points), never the age of the data.
+    if end_ms - start_ms > window_ms {
+        return Err(AwsError::invalid_parameter(format!(
+            "EndTime - StartTime is longer than {} days, the most a request with Period {period} covers: narrow the time range or use a longer Period.",
+            window_ms / DAY_MS
+        )));
     }
     let period_ms = period * 1000;
     let first_bucket = start_ms.div_euclid(period_ms) * period_ms;
     let signature = format!("{event_source}|{event_name}|{kind_name}|{error_code:?}|{period}|{fill_zeros}|{start_ms}|{end_ms}");
+    let mut key = None;
     let offset = match opt_str(input, "NextToken")? {
-        Some(t) => token::decode(t, &signature)?.as_i64().unwrap_or(0),
+        Some(t) => token::decode(key.insert(token::Key::load(store).await?), t, &signature)?.as_i64().unwrap_or(0),
         None => 0,
     };
 
@@ -72,11 +113,13 @@ pub async fn list_insights_metric_data(store: &dyn Store, ctx: &Context, input: 
             *buckets.entry(ms.div_euclid(period_ms) * period_ms).or_default() += n as u64;
         }
     }
+    // The offset comes from a signed token, so it is one this server issued; still, it is
+    // applied arithmetically (not by skipping point after point) and bounded.
+    let offset = offset.clamp(0, MAX_POINTS);
     let points: Vec<(i64, u64)> = if fill_zeros {
-        (0..)
+        (offset..)
             .map(|i| first_bucket + i * period_ms)
             .take_while(|t| *t <= end_ms)
-            .skip(offset as usize)
             .take(max_results as usize + 1)
             .map(|t| (t, buckets.get(&t).copied().unwrap_or(0)))
             .collect()
@@ -96,7 +139,11 @@ pub async fn list_insights_metric_data(store: &dyn Store, ctx: &Context, input: 
         output["ErrorCode"] = json!(code);
     }
     if more {
-        output["NextToken"] = json!(token::encode(&json!(offset + max_results), &signature));
+        let key = match key {
+            Some(key) => key,
+            None => token::Key::load(store).await?,
+        };
+        output["NextToken"] = json!(token::encode(&key, &json!(offset + max_results), &signature));
     }
     Ok(output)
 }

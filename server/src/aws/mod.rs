@@ -151,24 +151,103 @@ pub fn epoch_seconds(ms: i64) -> Value {
 }
 
 /// NextToken values are opaque to clients: base64 of a small JSON position, bound to the
-/// request's parameters so a token is refused if the parameters change (as AWS does).
+/// request's parameters so a token is refused if the parameters change (as AWS does), and
+/// signed with HMAC-SHA256 under a key shared by every server on the database, so a client
+/// can neither forge a position (a far-past time, a huge offset) nor edit one. A token one
+/// server issued is accepted by the others.
 pub mod token {
     use base64::Engine;
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
 
     use super::AwsError;
 
-    pub fn encode(position: &serde_json::Value, bound_to: &str) -> String {
-        let text = serde_json::json!({ "p": position, "q": bound_to }).to_string();
-        base64::engine::general_purpose::STANDARD.encode(text)
+    /// The name of the signing key in the store's server secrets.
+    const KEY_NAME: &str = "aws-next-token-hmac-sha256";
+    const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+    /// The signing key: 32 random bytes, made by the first server that needs it and read by
+    /// every server after that.
+    pub struct Key(Vec<u8>);
+
+    impl Key {
+        pub async fn load(store: &dyn engine::Store) -> Result<Key, AwsError> {
+            let mut candidate = [0u8; 32];
+            getrandom::fill(&mut candidate).map_err(|e| {
+                tracing::error!("no randomness for the NextToken key: {e}");
+                AwsError::internal()
+            })?;
+            let stored = store.server_secret(KEY_NAME, &B64.encode(candidate)).await?;
+            let key = B64.decode(stored.as_bytes()).map_err(|_| {
+                tracing::error!("the stored NextToken key {KEY_NAME:?} is not base64");
+                AwsError::internal()
+            })?;
+            Ok(Key(key))
+        }
+
+        /// A key given directly (tests).
+        pub fn from_bytes(bytes: &[u8]) -> Key {
+            Key(bytes.to_vec())
+        }
+
+        fn mac(&self) -> Hmac<Sha256> {
+            Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes keys of any size")
+        }
     }
 
-    pub fn decode(token: &str, bound_to: &str) -> Result<serde_json::Value, AwsError> {
-        let invalid = || AwsError::new("InvalidNextTokenException", 400, "A token that is not valid, or a token that was previously used in a request with different parameters.");
-        let bytes = base64::engine::general_purpose::STANDARD.decode(token).map_err(|_| invalid())?;
-        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    fn invalid() -> AwsError {
+        AwsError::new(
+            "InvalidNextTokenException",
+            400,
+            "A token that is not valid, or a token that was previously used in a request with different parameters.",
+        )
+    }
+
+    /// `base64(json).base64(hmac(json))`.
+    pub fn encode(key: &Key, position: &serde_json::Value, bound_to: &str) -> String {
+        let text = serde_json::json!({ "p": position, "q": bound_to }).to_string();
+        let mut mac = key.mac();
+        mac.update(text.as_bytes());
+        format!("{}.{}", B64.encode(&text), B64.encode(mac.finalize().into_bytes()))
+    }
+
+    pub fn decode(key: &Key, token: &str, bound_to: &str) -> Result<serde_json::Value, AwsError> {
+        let (text, tag) = token.split_once('.').ok_or_else(invalid)?;
+        let text = B64.decode(text).map_err(|_| invalid())?;
+        let tag = B64.decode(tag).map_err(|_| invalid())?;
+        let mut mac = key.mac();
+        mac.update(&text);
+        // verify_slice compares in constant time.
+        mac.verify_slice(&tag).map_err(|_| invalid())?;
+        let value: serde_json::Value = serde_json::from_slice(&text).map_err(|_| invalid())?;
         if value["q"] != bound_to {
             return Err(invalid());
         }
         Ok(value["p"].clone())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn a_token_verifies_only_unchanged_under_the_key_that_signed_it() {
+            let key = Key::from_bytes(b"key one");
+            let position = serde_json::json!({ "offset": 50 });
+            let token = encode(&key, &position, "params");
+            assert_eq!(decode(&key, &token, "params"), Ok(position.clone()));
+            let refused = |t: &str, k: &Key, q: &str| decode(k, t, q).unwrap_err().kind;
+            assert_eq!(refused(&token, &key, "other params"), "InvalidNextTokenException");
+            assert_eq!(refused(&token, &Key::from_bytes(b"key two"), "params"), "InvalidNextTokenException");
+            // An edited position, re-encoded without the key: its old tag no longer matches.
+            let (_, tag) = token.split_once('.').unwrap();
+            let forged_text = serde_json::json!({ "p": { "offset": 0 }, "q": "params" }).to_string();
+            let forged = format!("{}.{tag}", B64.encode(forged_text));
+            assert_eq!(refused(&forged, &key, "params"), "InvalidNextTokenException");
+            // The unsigned form tokens had before.
+            let unsigned = B64.encode(serde_json::json!({ "p": position, "q": "params" }).to_string());
+            assert_eq!(refused(&unsigned, &key, "params"), "InvalidNextTokenException");
+            assert_eq!(refused("not a token", &key, "params"), "InvalidNextTokenException");
+        }
     }
 }

@@ -42,6 +42,7 @@ pub struct IngestArgs {
 
 /// Exit status: 0 when everything was stored, 1 when anything was rejected.
 pub async fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
+    engine::names::check_trail_name(&args.trail).map_err(|e| anyhow::anyhow!("--trail: {e}"))?;
     let store = args.db.open().await?;
     let options = IngestOptions { max_document_bytes: args.max_file_mb << 20, ..Default::default() };
     let (buckets, paths) = super::ingest_s3::split_sources(&args.paths)?;

@@ -14,7 +14,8 @@
 use chrono::{Datelike, TimeZone, Utc};
 
 use super::PostgresStore;
-use crate::store::{retention_cutoff_ms, RetentionReport, Result};
+use crate::store::retention::trail_cutoffs;
+use crate::store::{RetentionReport, Result};
 use crate::time::minute_of_millis;
 
 /// A month as a number: `year * 12 + (month - 1)`.
@@ -78,8 +79,13 @@ impl PostgresStore {
     }
 
     pub(super) async fn retain(&self, now_ms: i64, days: u32) -> Result<RetentionReport> {
-        let cutoff = retention_cutoff_ms(now_ms, days);
+        let cutoffs = trail_cutoffs(&self.pool, now_ms, days).await?;
         let mut report = RetentionReport::default();
+        // A month's partition holds every trail's events: it goes only when the month is
+        // past every trail's cutoff.
+        let Some(oldest_cutoff) = cutoffs.iter().map(|(_, c)| *c).min() else {
+            return Ok(report);
+        };
         let names: Vec<String> = sqlx::query_scalar(
             "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
              WHERE i.inhparent = 'events'::regclass",
@@ -88,7 +94,7 @@ impl PostgresStore {
         .await?;
         for name in names {
             let Some(month) = partition_month(&name) else { continue };
-            if month_start_ms(month + 1) > cutoff {
+            if month_start_ms(month + 1) > oldest_cutoff {
                 continue;
             }
             let mut tx = self.pool.begin().await?;
@@ -109,18 +115,22 @@ impl PostgresStore {
             tx.commit().await?;
             self.partitions.lock().unwrap_or_else(|e| e.into_inner()).remove(&month);
         }
-        // The month the cutoff falls in: only its older rows go.
-        report.events_removed += sqlx::query("DELETE FROM events WHERE event_time_ms < $1")
-            .bind(cutoff)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        report.insights_removed =
-            sqlx::query("DELETE FROM insights WHERE end_minute IS NOT NULL AND end_minute <= $1")
-                .bind(minute_of_millis(cutoff))
+        // The rest, trail by trail: only rows older than the trail's own cutoff go.
+        for (trail, cutoff) in cutoffs {
+            report.events_removed += sqlx::query("DELETE FROM events WHERE trail = $1 AND event_time_ms < $2")
+                .bind(&trail)
+                .bind(cutoff)
                 .execute(&self.pool)
                 .await?
                 .rows_affected();
+            report.insights_removed +=
+                sqlx::query("DELETE FROM insights WHERE trail = $1 AND end_minute IS NOT NULL AND end_minute <= $2")
+                    .bind(&trail)
+                    .bind(minute_of_millis(cutoff))
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+        }
         Ok(report)
     }
 }
