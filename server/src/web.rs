@@ -60,6 +60,8 @@ pub struct WebSettings {
     /// The push endpoint's body limit, in bytes (compressed size for gzip bodies).
     pub push_max_body_bytes: usize,
     pub sign_in: SignInOptions,
+    /// Single sign-on, when `--oidc-issuer` is set (its button label is in `sign_in`).
+    pub oidc: Option<Arc<crate::auth::oidc::Oidc>>,
 }
 
 impl WebSettings {
@@ -72,6 +74,7 @@ impl WebSettings {
             hosts: AllowedHosts::new(addr.ip().is_loopback(), None),
             push_max_body_bytes: 32 << 20,
             sign_in: SignInOptions::default(),
+            oidc: None,
         }
     }
 }
@@ -124,8 +127,12 @@ pub fn router(store: Arc<dyn engine::Store>, site_root: &Path, settings: WebSett
         .nest_service("/pkg", ServeDir::new(site_root.join("pkg")))
         .layer(axum::middleware::map_response(cache_bundle))
         .route("/login", post(crate::auth::login::login).with_state(access.clone()))
-        .route("/logout", post(crate::auth::login::logout).with_state(access.clone()))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY));
+        .route("/logout", post(crate::auth::login::logout).with_state(access.clone()));
+    let pages = match settings.oidc {
+        Some(oidc) => pages.merge(crate::auth::oidc::routes(oidc, access.clone())),
+        None => pages,
+    }
+    .layer(RequestBodyLimitLayer::new(MAX_BODY));
     let guarded = pages
         .route_service(crate::push::ROUTE, push)
         .fallback(leptos_axum::file_and_error_handler(shell))

@@ -308,6 +308,8 @@ async fn a_trusted_proxys_header_signs_people_in_and_nobody_elses_does() {
         user_header: header::HeaderName::from_static("x-forwarded-email"),
         allowed: vec!["10.0.0.5".parse().unwrap()],
         role: Role::Viewer,
+        role_header: None,
+        roles: Default::default(),
     });
     let router = server::web::router(store, dir.path(), settings);
     let from = |peer: &str, email: Option<&str>| {

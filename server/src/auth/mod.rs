@@ -9,12 +9,16 @@
 //! - [`session`]: the session cookie and creating sessions (password login and single sign-on
 //!   both end there).
 //! - [`login`]: `POST /login` and `POST /logout`, with failed-login rate limiting.
+//! - [`oidc`]: single sign-on with an OpenID provider (`/auth/oidc/start`, `/auth/oidc/callback`).
+//! - [`roles`]: roles from an identity provider's groups (single sign-on and the proxy's header).
 //! - [`origin`]: refusing cross-site writes and unknown `Host` names (DNS rebinding).
 //!
 //! The AWS API on `POST /` is outside the guard: SigV4 is its authentication.
 
 pub mod login;
+pub mod oidc;
 pub mod origin;
+pub mod roles;
 pub mod session;
 
 use std::net::{IpAddr, SocketAddr};
@@ -44,8 +48,22 @@ pub struct ProxyAuth {
     pub user_header: header::HeaderName,
     /// The proxy's addresses; the header from anyone else is refused.
     pub allowed: Vec<IpAddr>,
-    /// The role of users the proxy names.
+    /// The role of users the proxy names, when it does not send their groups.
     pub role: Role,
+    /// The header carrying the user's groups (comma-separated), e.g. `X-Forwarded-Groups`;
+    /// when set, the role comes from the groups through `roles`, and someone in none of its
+    /// groups is refused.
+    pub role_header: Option<header::HeaderName>,
+    pub roles: roles::RoleMapping,
+}
+
+impl ProxyAuth {
+    /// The role of the user the proxy named in `headers`, if they have one.
+    fn role_in(&self, headers: &HeaderMap) -> Option<Role> {
+        let Some(role_header) = &self.role_header else { return Some(self.role) };
+        let groups = headers.get_all(role_header).iter().filter_map(|v| v.to_str().ok()).flat_map(roles::header_groups);
+        self.roles.role_of(groups)
+    }
 }
 
 /// How the server decides who is asking.
@@ -118,6 +136,8 @@ pub enum Refusal {
     BadCredentials(&'static str),
     /// A proxy identity header from an address that is not the trusted proxy.
     UntrustedProxy(IpAddr),
+    /// The trusted proxy named someone whose groups give no role.
+    NoRole(String),
 }
 
 impl IntoResponse for Refusal {
@@ -127,6 +147,11 @@ impl IntoResponse for Refusal {
             Refusal::UntrustedProxy(ip) => (
                 StatusCode::FORBIDDEN,
                 format!("an identity header came from {ip}, which is not the trusted proxy (--auth-proxy-allow)"),
+            )
+                .into_response(),
+            Refusal::NoRole(user) => (
+                StatusCode::FORBIDDEN,
+                format!("{user} is not in a group that may use trailsight (--oidc-admin-values, --oidc-viewer-values)"),
             )
                 .into_response(),
         }
@@ -157,9 +182,10 @@ pub async fn resolve(access: &Access, headers: &HeaderMap, peer: Option<IpAddr>)
     if let Some(proxy) = &access.settings.proxy {
         if let Some(user) = headers.get(&proxy.user_header).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty()) {
             return match peer {
-                Some(ip) if proxy.allowed.contains(&ip) => {
-                    Ok(Some(Principal { name: user.to_owned(), role: proxy.role, via: Via::Proxy }))
-                }
+                Some(ip) if proxy.allowed.contains(&ip) => match proxy.role_in(headers) {
+                    Some(role) => Ok(Some(Principal { name: user.to_owned(), role, via: Via::Proxy })),
+                    None => Err(Refusal::NoRole(user.to_owned())),
+                },
                 Some(ip) => Err(Refusal::UntrustedProxy(ip)),
                 None => Err(Refusal::BadCredentials("an identity header from an unknown address is not trusted")),
             };

@@ -14,6 +14,8 @@ use engine::store::access::SessionLimits;
 
 use super::DbArgs;
 use crate::auth::origin::AllowedHosts;
+use crate::auth::oidc::{Oidc, OidcSettings};
+use crate::auth::roles::RoleMapping;
 use crate::auth::{AuthMode, ProxyAuth};
 use crate::background::{retain_every, BackgroundDetection, DetectionSchedule};
 
@@ -66,9 +68,40 @@ pub struct ServeArgs {
     /// The proxy's addresses (comma-separated); the header from any other address is refused.
     #[arg(long, env = "TRAILSIGHT_AUTH_PROXY_ALLOW", value_delimiter = ',')]
     auth_proxy_allow: Vec<std::net::IpAddr>,
-    /// The role of users the proxy signs in.
+    /// The role of users the proxy signs in (when --auth-proxy-role-header is not set).
     #[arg(long, env = "TRAILSIGHT_AUTH_PROXY_ROLE", default_value = "viewer", value_parser = parse_reader_role)]
     auth_proxy_role: Role,
+    /// The proxy's header carrying the user's groups (comma-separated), e.g.
+    /// `X-Forwarded-Groups`: the role then comes from --oidc-admin-values and
+    /// --oidc-viewer-values, and users in none of those groups are refused (403).
+    #[arg(long, env = "TRAILSIGHT_AUTH_PROXY_ROLE_HEADER", requires = "auth_proxy_header")]
+    auth_proxy_role_header: Option<axum::http::HeaderName>,
+    /// Single sign-on: the OpenID provider's issuer URL, e.g. `https://login.example.com/realms/aws`.
+    /// Its discovery document is read at start-up. Needs --oidc-client-id and --public-url
+    /// (the provider must accept `<public-url>/auth/oidc/callback` as a redirect URI).
+    #[arg(long, env = "TRAILSIGHT_OIDC_ISSUER", requires_all = ["oidc_client_id", "public_url"])]
+    oidc_issuer: Option<String>,
+    /// The client ID trailsight has at the OpenID provider.
+    #[arg(long, env = "TRAILSIGHT_OIDC_CLIENT_ID", requires = "oidc_issuer")]
+    oidc_client_id: Option<String>,
+    /// The client's secret (prefer the environment variable: arguments show in `ps`).
+    #[arg(long, env = "TRAILSIGHT_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    oidc_client_secret: Option<String>,
+    /// Scopes to ask for besides `openid` (comma-separated); drop `groups` for providers
+    /// that have no such scope.
+    #[arg(long, env = "TRAILSIGHT_OIDC_SCOPES", value_delimiter = ',', default_value = "email,profile,groups")]
+    oidc_scopes: Vec<String>,
+    /// The ID token claim listing the user's groups (a string or an array of strings).
+    #[arg(long, env = "TRAILSIGHT_OIDC_ROLE_CLAIM", default_value = "groups")]
+    oidc_role_claim: String,
+    /// Groups (values of the role claim, or of --auth-proxy-role-header) whose members are
+    /// admins (comma-separated).
+    #[arg(long, env = "TRAILSIGHT_OIDC_ADMIN_VALUES", value_delimiter = ',')]
+    oidc_admin_values: Vec<String>,
+    /// Groups whose members are viewers (comma-separated). Someone in no admin or viewer
+    /// group is refused sign-in.
+    #[arg(long, env = "TRAILSIGHT_OIDC_VIEWER_VALUES", value_delimiter = ',')]
+    oidc_viewer_values: Vec<String>,
     /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
     #[arg(long, env = "TRAILSIGHT_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -86,6 +119,11 @@ pub struct ServeArgs {
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let roles = RoleMapping { admin: args.oidc_admin_values.clone(), viewer: args.oidc_viewer_values.clone() };
+    if args.auth_proxy_role_header.is_some() && roles.is_empty() {
+        anyhow::bail!("--auth-proxy-role-header needs --oidc-admin-values or --oidc-viewer-values: no group would give a role");
+    }
+    let oidc = single_sign_on(&args, roles.clone()).await?;
     let store = args.db.open().await?;
     let bundle = args.site_root.join("pkg").join("trailsight.wasm");
     if !bundle.exists() {
@@ -134,7 +172,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         user_header,
         allowed: args.auth_proxy_allow.clone(),
         role: args.auth_proxy_role,
+        role_header: args.auth_proxy_role_header.clone(),
+        roles: roles.clone(),
     });
+    if let Some(oidc) = oidc {
+        settings.sign_in.oidc_label = Some(oidc.button_label());
+        settings.oidc = Some(std::sync::Arc::new(oidc));
+    }
     let public_host = args.public_url.as_ref().and_then(|u| u.host_str().map(str::to_owned));
     settings.hosts = AllowedHosts::new(args.addr.ip().is_loopback(), public_host.as_deref());
     check_sign_in_possible(store.as_ref(), &settings).await?;
@@ -150,6 +194,34 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         detection.release_all().await;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The OpenID provider of `--oidc-issuer`, discovered (start-up fails, naming the issuer,
+/// when it cannot be reached).
+async fn single_sign_on(args: &ServeArgs, roles: RoleMapping) -> anyhow::Result<Option<Oidc>> {
+    let (Some(issuer), Some(client_id), Some(public_url)) = (&args.oidc_issuer, &args.oidc_client_id, &args.public_url) else {
+        return Ok(None);
+    };
+    let client_secret = args
+        .oidc_client_secret
+        .clone()
+        .context("--oidc-issuer needs the client's secret: set TRAILSIGHT_OIDC_CLIENT_SECRET (or --oidc-client-secret)")?;
+    if roles.is_empty() {
+        anyhow::bail!("--oidc-issuer needs --oidc-admin-values or --oidc-viewer-values: without them no one could sign in");
+    }
+    let redirect_url = public_url.join(crate::auth::oidc::CALLBACK).context("--public-url cannot hold a path")?;
+    let settings = OidcSettings {
+        issuer: issuer.clone(),
+        client_id: client_id.clone(),
+        client_secret,
+        scopes: args.oidc_scopes.iter().filter(|s| !s.is_empty() && *s != "openid").cloned().collect(),
+        role_claim: args.oidc_role_claim.clone(),
+        roles,
+        redirect_url,
+    };
+    let oidc = Oidc::discover(settings).await?;
+    tracing::info!(issuer, redirect_uri = %public_url.join(crate::auth::oidc::CALLBACK)?, "single sign-on on");
+    Ok(Some(oidc))
 }
 
 /// Refuses to start where nobody could sign in, and says in the log who can.
