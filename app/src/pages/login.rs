@@ -28,8 +28,10 @@ pub fn LoginPage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     options.await.ok().and_then(|o| o.oidc_label).map(|label| {
-                        let href = format!("/auth/oidc/start?next={}", next());
-                        view! { <p><a class="button" href=href data-testid="login-oidc">{label}</a></p> }
+                        let href = crate::query::url("/auth/oidc/start", &[("next", next())]);
+                        // rel="external": a server route, not a page of the app, so the
+                        // hydrated router must let the browser follow it.
+                        view! { <p><a class="button" href=href rel="external" data-testid="login-oidc">{label}</a></p> }
                     })
                 })}
             </Suspense>
