@@ -2,7 +2,8 @@
 # Runs every test: the Rust unit and integration tests, the AWS API tests (the real aws CLI
 # and boto3 against a real server), then the browser tests (Playwright driving Debian's
 # Chromium against a real server with demo data). Installs what is missing first: the wasm
-# target, wasm-bindgen-cli, Chromium, the end2end npm packages, a Python virtualenv.
+# target, wasm-bindgen-cli, Chromium, the npm packages of end2end and of the test OpenID
+# provider (server/tests/oidc), a Python virtualenv.
 source "$(dirname "$0")/lib.sh"
 
 ensure_rust_tools
@@ -15,6 +16,12 @@ fi
 if [ ! -d end2end/node_modules/@playwright/test ]; then
   step "installing the end2end npm packages"
   (cd end2end && npm ci --no-audit --no-fund)
+fi
+# The real OpenID provider the single sign-on browser test signs in through (oidc-provider);
+# reinstalled when its lockfile changes. Without it that test fails (it is never skipped).
+if ! cmp -s server/tests/oidc/package-lock.json server/tests/oidc/node_modules/.installed-lock.json; then
+  step "installing the OpenID provider's npm packages (single sign-on tests)"
+  (cd server/tests/oidc && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.installed-lock.json)
 fi
 
 build_site
