@@ -4,7 +4,9 @@
 //! The authorization code flow with PKCE (S256), `state` and `nonce`, as the `openidconnect`
 //! crate implements it: it checks the ID token's signature against the provider's published
 //! keys, its issuer, audience, expiry and nonce. The provider is discovered once at start-up
-//! (`serve` refuses to start, naming the issuer, when it cannot be reached).
+//! (`serve` refuses to start, naming the issuer, when it cannot be reached), and again when
+//! an ID token is signed with a key it did not publish then (providers rotate their keys),
+//! at most once a minute.
 //!
 //! Between start and callback nothing is kept on the server: the state, nonce, PKCE verifier
 //! and the page to return to travel in a short-lived `HttpOnly` cookie sealed with an HMAC
@@ -22,8 +24,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use axum::extract::{Query, State};
@@ -40,10 +42,10 @@ use openidconnect::core::{
     CoreRevocableToken, CoreRevocationErrorResponse, CoreTokenIntrospectionResponse, CoreTokenType,
 };
 use openidconnect::{
-    AdditionalClaims, AsyncHttpClient, AuthenticationFlow, AuthorizationCode, Client, ClientId, ClientSecret,
-    CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, HttpRequest, HttpResponse,
-    IdTokenFields, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, StandardErrorResponse,
-    StandardTokenResponse,
+    AdditionalClaims, AsyncHttpClient, AuthenticationFlow, AuthorizationCode, ClaimsVerificationError, Client, ClientId,
+    ClientSecret, CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, HttpRequest,
+    HttpResponse, IdTokenClaims, IdTokenFields, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    StandardErrorResponse, StandardTokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -60,6 +62,8 @@ const PENDING_FOR: Duration = Duration::from_secs(10 * 60);
 /// Bounds on the provider's answers (a discovery document, keys, a token response).
 const MAX_RESPONSE_BYTES: u64 = 1 << 20;
 const HTTP_TIMEOUT: Duration = Duration::from_secs(15);
+/// The provider is read again for new keys at most this often.
+const REDISCOVER_AFTER: Duration = Duration::from_secs(60);
 
 /// What `serve`'s `--oidc-*` flags configure.
 #[derive(Debug, Clone)]
@@ -108,18 +112,18 @@ type OidcClient = Client<
 
 /// A discovered provider and how its answers become trailsight roles.
 pub struct Oidc {
-    client: OidcClient,
+    settings: OidcSettings,
+    /// Replaced when the provider is discovered again (new signing keys).
+    client: RwLock<Arc<OidcClient>>,
+    /// When the provider was last discovered again (start-up's discovery does not count).
+    rediscovered_at: Mutex<Option<Instant>>,
     http: Http,
-    issuer: String,
-    scopes: Vec<String>,
-    role_claim: String,
-    roles: RoleMapping,
     cookie_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Oidc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Oidc").field("issuer", &self.issuer).field("role_claim", &self.role_claim).finish_non_exhaustive()
+        f.debug_struct("Oidc").field("issuer", &self.settings.issuer).finish_non_exhaustive()
     }
 }
 
@@ -127,39 +131,69 @@ impl Oidc {
     /// Reads the provider's discovery document and keys; fails naming the issuer when it
     /// cannot be reached or does not describe itself as that issuer.
     pub async fn discover(settings: OidcSettings) -> anyhow::Result<Oidc> {
-        let issuer = IssuerUrl::new(settings.issuer.clone()).with_context(|| format!("--oidc-issuer {:?} is not a URL", settings.issuer))?;
         let http = Http::new();
-        let metadata = CoreProviderMetadata::discover_async(issuer, &http).await.map_err(|e| {
-            anyhow::anyhow!(
-                "cannot use the OpenID provider {} (--oidc-issuer): reading {}/.well-known/openid-configuration and its keys failed: {}",
-                settings.issuer,
-                settings.issuer.trim_end_matches('/'),
-                error_chain(&e)
-            )
-        })?;
-        let redirect = RedirectUrl::from_url(settings.redirect_url);
-        let client = OidcClient::from_provider_metadata(
-            metadata,
-            ClientId::new(settings.client_id),
-            Some(ClientSecret::new(settings.client_secret.clone())),
-        )
-        .set_redirect_uri(redirect);
+        let client = discover_client(&settings, &http).await?;
         Ok(Oidc {
-            client,
-            http,
-            issuer: settings.issuer,
-            scopes: settings.scopes,
-            role_claim: settings.role_claim,
-            roles: settings.roles,
             cookie_key: cookie_key(&settings.client_secret),
+            settings,
+            client: RwLock::new(Arc::new(client)),
+            rediscovered_at: Mutex::new(None),
+            http,
         })
     }
 
     /// The sign-in page's button: "Sign in with <the issuer's host>".
     pub fn button_label(&self) -> String {
-        let host = url::Url::parse(&self.issuer).ok().and_then(|u| u.host_str().map(str::to_owned));
-        format!("Sign in with {}", host.as_deref().unwrap_or(&self.issuer))
+        let issuer = &self.settings.issuer;
+        let host = url::Url::parse(issuer).ok().and_then(|u| u.host_str().map(str::to_owned));
+        format!("Sign in with {}", host.as_deref().unwrap_or(issuer))
     }
+
+    fn client(&self) -> Arc<OidcClient> {
+        self.client.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Discovers the provider again (for keys published since), unless that was done less
+    /// than [`REDISCOVER_AFTER`] ago (a provider that is down is not asked on every
+    /// sign-in); returns whether there is a new client to try.
+    async fn rediscover(&self) -> bool {
+        {
+            let mut at = self.rediscovered_at.lock().unwrap_or_else(|e| e.into_inner());
+            if at.is_some_and(|at| at.elapsed() < REDISCOVER_AFTER) {
+                return false;
+            }
+            *at = Some(Instant::now());
+        }
+        match discover_client(&self.settings, &self.http).await {
+            Ok(client) => {
+                *self.client.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(client);
+                tracing::info!(issuer = self.settings.issuer, "the OpenID provider's keys were read again");
+                true
+            }
+            Err(e) => {
+                tracing::error!("{e:#}");
+                false
+            }
+        }
+    }
+}
+
+async fn discover_client(settings: &OidcSettings, http: &Http) -> anyhow::Result<OidcClient> {
+    let issuer = IssuerUrl::new(settings.issuer.clone()).with_context(|| format!("--oidc-issuer {:?} is not a URL", settings.issuer))?;
+    let metadata = CoreProviderMetadata::discover_async(issuer, http).await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot use the OpenID provider {} (--oidc-issuer): reading {}/.well-known/openid-configuration and its keys failed: {}",
+            settings.issuer,
+            settings.issuer.trim_end_matches('/'),
+            error_chain(&e)
+        )
+    })?;
+    Ok(OidcClient::from_provider_metadata(
+        metadata,
+        ClientId::new(settings.client_id.clone()),
+        Some(ClientSecret::new(settings.client_secret.clone())),
+    )
+    .set_redirect_uri(RedirectUrl::from_url(settings.redirect_url.clone())))
 }
 
 /// `/auth/oidc/start` and `/auth/oidc/callback`, for any router state.
@@ -193,12 +227,13 @@ struct StartQuery {
 
 async fn start(State(s): State<SignOn>, Query(query): Query<StartQuery>) -> Response {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let mut request = s.oidc.client.authorize_url(
+    let client = s.oidc.client();
+    let mut request = client.authorize_url(
         AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
         CsrfToken::new_random,
         Nonce::new_random,
     );
-    for scope in &s.oidc.scopes {
+    for scope in &s.oidc.settings.scopes {
         request = request.add_scope(Scope::new(scope.clone()));
     }
     let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
@@ -248,12 +283,12 @@ async fn callback(State(s): State<SignOn>, Query(query): Query<CallbackQuery>, h
     let (name, groups) = match verified_identity(&s.oidc, code, pending.verifier, pending.nonce).await {
         Ok(identity) => identity,
         Err(e) => {
-            tracing::error!("single sign-on with {} failed: {e}", s.oidc.issuer);
+            tracing::error!("single sign-on with {} failed: {e}", s.oidc.settings.issuer);
             return problem(StatusCode::BAD_GATEWAY, "Signing in with the identity provider failed; the server log says why.");
         }
     };
-    let Some(role) = s.oidc.roles.role_of(groups.iter().map(String::as_str)) else {
-        tracing::warn!(user = name, ?groups, claim = s.oidc.role_claim, "single sign-on refused: no group maps to a role");
+    let Some(role) = s.oidc.settings.roles.role_of(groups.iter().map(String::as_str)) else {
+        tracing::warn!(user = name, ?groups, claim = s.oidc.settings.role_claim, "single sign-on refused: no group maps to a role");
         return problem(
             StatusCode::FORBIDDEN,
             &format!(
@@ -276,12 +311,12 @@ async fn callback(State(s): State<SignOn>, Query(query): Query<CallbackQuery>, h
         actor: name.clone(),
         action: "user.sign_in".to_owned(),
         target: name.clone(),
-        detail: format!("single sign-on with {} as {role}", s.oidc.issuer),
+        detail: format!("single sign-on with {} as {role}", s.oidc.settings.issuer),
     };
     if let Err(e) = store.access().record_audit(&entry).await {
         tracing::error!("single sign-on: writing the audit log: {e}");
     }
-    tracing::info!(user = name, %role, issuer = s.oidc.issuer, "signed in with single sign-on");
+    tracing::info!(user = name, %role, issuer = s.oidc.settings.issuer, "signed in with single sign-on");
     let mut response = Redirect::to(local_path(&pending.next)).into_response();
     response.headers_mut().append(header::SET_COOKIE, cookie);
     response.headers_mut().append(header::SET_COOKIE, clear_pending_cookie(s.access.settings.secure_cookies));
@@ -291,25 +326,40 @@ async fn callback(State(s): State<SignOn>, Query(query): Query<CallbackQuery>, h
 /// Exchanges the code and checks the ID token; returns the person's name (e-mail, else the
 /// subject) and the groups of the role claim.
 async fn verified_identity(oidc: &Oidc, code: String, verifier: String, nonce: String) -> anyhow::Result<(String, Vec<String>)> {
-    let token = oidc
-        .client
+    let client = oidc.client();
+    let token = client
         .exchange_code(AuthorizationCode::new(code))?
         .set_pkce_verifier(PkceCodeVerifier::new(verifier))
         .request_async(&oidc.http)
         .await
         .map_err(|e| anyhow::anyhow!("exchanging the code: {}", error_chain(&e)))?;
     let id_token = openidconnect::TokenResponse::id_token(&token).context("the token response has no ID token")?;
-    let claims = id_token
-        .claims(&oidc.client.id_token_verifier(), &Nonce::new(nonce))
-        .map_err(|e| anyhow::anyhow!("the ID token is not valid: {}", error_chain(&e)))?;
-    let name = claims.email().map(|e| e.as_str().to_owned()).unwrap_or_else(|| claims.subject().as_str().to_owned());
+    let nonce = Nonce::new(nonce);
+    let claims = match id_token.claims(&client.id_token_verifier(), &nonce) {
+        // Most likely signed with a key published after discovery (the provider has rotated
+        // its keys, under a new key ID or, with some providers, the same one). The token came
+        // straight from the provider's token endpoint, so checking it again is safe.
+        Err(ClaimsVerificationError::SignatureVerification(_)) if oidc.rediscover().await => {
+            id_token.claims(&oidc.client().id_token_verifier(), &nonce)
+        }
+        checked => checked,
+    }
+    .map_err(|e| anyhow::anyhow!("the ID token is not valid: {}", error_chain(&e)))?;
+    Ok(identity(claims, &oidc.settings.role_claim))
+}
+
+/// The person's name (the e-mail address unless the provider says it is unverified, else
+/// the subject) and the groups of the role claim.
+fn identity(claims: &IdTokenClaims<OtherClaims, CoreGenderClaim>, role_claim: &str) -> (String, Vec<String>) {
+    let email = claims.email().filter(|_| claims.email_verified() != Some(false));
+    let name = email.map(|e| e.as_str().to_owned()).unwrap_or_else(|| claims.subject().as_str().to_owned());
     let groups = claims
         .additional_claims()
         .0
-        .get(&oidc.role_claim)
+        .get(role_claim)
         .map(|v| claim_groups(v).into_iter().map(str::to_owned).collect())
         .unwrap_or_default();
-    Ok((name, groups))
+    (name, groups)
 }
 
 /// A small page for a sign-in that cannot go on, with the way back to `/login`.

@@ -27,9 +27,10 @@ const ACCOUNTS = {
   carol: { password: 'carol-password', email: 'carol@example.test', name: 'Carol', groups: ['staff'] },
 };
 
-// A fresh signing key per run: the relying party must fetch it from the JWKS.
+// A fresh signing key (and key ID) per run, as a key rotation would bring: the relying party
+// must fetch it from the JWKS, and a restart on the same port rotates the key.
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'test-key', use: 'sig', alg: 'RS256' };
+const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: randomBytes(8).toString('hex'), use: 'sig', alg: 'RS256' };
 
 const provider = new Provider(issuer, {
   clients: [
