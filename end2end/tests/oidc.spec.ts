@@ -29,9 +29,9 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts the provider on `port`; resolves once it says it listens. */
-async function startProvider(port: number, redirectUri: string): Promise<ChildProcess> {
+async function startProvider(port: number, redirectUri: string, env: Record<string, string> = {}): Promise<ChildProcess> {
   const child = spawn(process.execPath, [PROVIDER, String(port)], {
-    env: { ...process.env, OIDC_CLIENT_ID: 'trailsight', OIDC_CLIENT_SECRET: CLIENT_SECRET, OIDC_REDIRECT_URIS: redirectUri },
+    env: { ...process.env, OIDC_CLIENT_ID: 'trailsight', OIDC_CLIENT_SECRET: CLIENT_SECRET, OIDC_REDIRECT_URIS: redirectUri, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -66,9 +66,9 @@ test.afterAll(() => {
 });
 
 /** From trailsight's sign-in page through the provider's form. */
-async function signInWithProvider(page: Page, user: string) {
+async function signInWithProvider(page: Page, user: string, at = issuer) {
   await page.getByTestId('login-oidc').click();
-  await expect(page).toHaveURL(new RegExp(`^${issuer}/interaction/`));
+  await expect(page).toHaveURL(new RegExp(`^${at}/interaction/`));
   await page.getByLabel('Username').fill(user);
   await page.getByLabel('Password').fill(`${user}-password`);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -145,4 +145,35 @@ test('sign-in goes on working after the provider changes its signing key', async
   await signInWithProvider(page, 'alice');
   await expect(page).toHaveURL(`${server.url}/settings`);
   await expect(page.getByTestId('user-name')).toHaveText('alice@example.test');
+});
+
+test.describe('a provider that puts the groups only in its user info', () => {
+  // As the core spec's letter has it when an access token is issued too (oidc-provider's
+  // default, Authelia's since 4.39): the ID token carries little more than the subject.
+  let other: { provider: ChildProcess; server: Server; issuer: string } | undefined;
+
+  test.beforeAll(async () => {
+    const [providerPort, serverPort] = [await freePort(), await freePort()];
+    const url = `http://127.0.0.1:${serverPort}`;
+    const otherIssuer = `http://127.0.0.1:${providerPort}`;
+    const provider = await startProvider(providerPort, `${url}/auth/oidc/callback`, { OIDC_CLAIMS_IN_ID_TOKEN: 'false' });
+    const server = await startServer(serverPort, [
+      '--auth', 'required', '--public-url', url, '--oidc-issuer', otherIssuer, '--oidc-client-id', 'trailsight',
+      '--oidc-admin-values', 'trailsight-admins', '--oidc-viewer-values', 'trailsight-viewers',
+    ]);
+    other = { provider, server, issuer: otherIssuer };
+  });
+
+  test.afterAll(() => {
+    other?.server.stop();
+    other?.provider.kill('SIGTERM');
+  });
+
+  test('roles and names are read from the user info', async ({ page }) => {
+    await page.goto(`${other!.server.url}/login?next=%2Fsettings`);
+    await signInWithProvider(page, 'bob', other!.issuer);
+    await expect(page).toHaveURL(`${other!.server.url}/settings`);
+    await expect(page.getByTestId('user-name')).toHaveText('bob@example.test');
+    await expect(page.getByTestId('read-only')).toBeVisible();
+  });
 });

@@ -14,8 +14,9 @@
 //! cookies and no one without the secret can forge one). The callback needs the cookie and
 //! a matching `state`, so a code cannot be replayed into another person's browser.
 //!
-//! The role comes from one claim of the ID token (`--oidc-role-claim`, `groups` by default)
-//! mapped by [`RoleMapping`]; someone in none of the mapped groups is refused, with a page
+//! The role comes from one claim of the ID token (`--oidc-role-claim`, `groups` by default),
+//! or of the provider's user info when the ID token leaves it out (as providers that follow
+//! the core spec's letter do when an access token is issued too), mapped by [`RoleMapping`]; someone in none of the mapped groups is refused, with a page
 //! that says why. The session is then created exactly as the password form creates one
 //! ([`super::session::start`]), and the sign-in is written to the audit log.
 //!
@@ -44,8 +45,8 @@ use openidconnect::core::{
 use openidconnect::{
     AdditionalClaims, AsyncHttpClient, AuthenticationFlow, AuthorizationCode, ClaimsVerificationError, Client, ClientId,
     ClientSecret, CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, HttpRequest,
-    HttpResponse, IdTokenClaims, IdTokenFields, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
-    StandardErrorResponse, StandardTokenResponse,
+    HttpResponse, IdTokenFields, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    StandardErrorResponse, StandardTokenResponse, UserInfoClaims,
 };
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -324,7 +325,8 @@ async fn callback(State(s): State<SignOn>, Query(query): Query<CallbackQuery>, h
 }
 
 /// Exchanges the code and checks the ID token; returns the person's name (e-mail, else the
-/// subject) and the groups of the role claim.
+/// subject) and the groups of the role claim (from the user info when the ID token has not
+/// got it).
 async fn verified_identity(oidc: &Oidc, code: String, verifier: String, nonce: String) -> anyhow::Result<(String, Vec<String>)> {
     let client = oidc.client();
     let token = client
@@ -345,21 +347,33 @@ async fn verified_identity(oidc: &Oidc, code: String, verifier: String, nonce: S
         checked => checked,
     }
     .map_err(|e| anyhow::anyhow!("the ID token is not valid: {}", error_chain(&e)))?;
-    Ok(identity(claims, &oidc.settings.role_claim))
+    let role_claim = &oidc.settings.role_claim;
+    let mut email = verified_email(claims.email(), claims.email_verified());
+    let mut groups = groups_in(&claims.additional_claims().0, role_claim);
+    if groups.is_none() {
+        // Not in the ID token: ask the user info endpoint (for this subject only), if any.
+        if let Ok(request) = client.user_info(token.access_token().clone(), Some(claims.subject().clone())) {
+            let info: UserInfoClaims<OtherClaims, CoreGenderClaim> = request
+                .request_async(&oidc.http)
+                .await
+                .map_err(|e| anyhow::anyhow!("reading the user info for {role_claim:?}: {}", error_chain(&e)))?;
+            groups = groups_in(&info.additional_claims().0, role_claim);
+            email = email.or_else(|| verified_email(info.email(), info.email_verified()));
+        }
+    }
+    let name = email.unwrap_or_else(|| claims.subject().as_str().to_owned());
+    Ok((name, groups.unwrap_or_default()))
 }
 
-/// The person's name (the e-mail address unless the provider says it is unverified, else
-/// the subject) and the groups of the role claim.
-fn identity(claims: &IdTokenClaims<OtherClaims, CoreGenderClaim>, role_claim: &str) -> (String, Vec<String>) {
-    let email = claims.email().filter(|_| claims.email_verified() != Some(false));
-    let name = email.map(|e| e.as_str().to_owned()).unwrap_or_else(|| claims.subject().as_str().to_owned());
-    let groups = claims
-        .additional_claims()
-        .0
-        .get(role_claim)
-        .map(|v| claim_groups(v).into_iter().map(str::to_owned).collect())
-        .unwrap_or_default();
-    (name, groups)
+/// The e-mail address, unless the provider says it is unverified: the person's name in
+/// trailsight (else the subject).
+fn verified_email(email: Option<&openidconnect::EndUserEmail>, verified: Option<bool>) -> Option<String> {
+    email.filter(|_| verified != Some(false)).map(|e| e.as_str().to_owned())
+}
+
+/// The groups of the role claim, `None` when the claim is absent.
+fn groups_in(claims: &serde_json::Map<String, serde_json::Value>, role_claim: &str) -> Option<Vec<String>> {
+    claims.get(role_claim).map(|v| claim_groups(v).into_iter().map(str::to_owned).collect())
 }
 
 /// A small page for a sign-in that cannot go on, with the way back to `/login`.

@@ -52,8 +52,9 @@ const provider = new Provider(issuer, {
     groups: ['groups'],
   },
   // Put the scopes' claims in the ID token itself (by default only the userinfo endpoint has
-  // them when an access token is issued too): trailsight reads roles from the ID token.
-  conformIdTokenClaims: false,
+  // them when an access token is issued too). OIDC_CLAIMS_IN_ID_TOKEN=false keeps the
+  // default, so tests can check that trailsight then reads them from the userinfo endpoint.
+  conformIdTokenClaims: env('OIDC_CLAIMS_IN_ID_TOKEN', 'true') === 'false',
   jwks: { keys: [signingKey] },
   cookies: { keys: [randomBytes(32).toString('hex')] },
   features: { devInteractions: { enabled: false } },
