@@ -26,8 +26,8 @@ use crate::auth::roles::{claim_groups, RoleMapping};
 /// The provider is read again for new keys at most this often.
 const REDISCOVER_AFTER: Duration = Duration::from_secs(60);
 
-/// What `serve`'s `--oidc-*` flags configure.
-#[derive(Debug, Clone)]
+/// What `serve`'s `--oidc-*` flags configure. (Its `Debug` leaves the secret out.)
+#[derive(Clone)]
 pub struct OidcSettings {
     pub issuer: String,
     pub client_id: String,
@@ -37,8 +37,21 @@ pub struct OidcSettings {
     /// The ID token claim holding the person's groups.
     pub role_claim: String,
     pub roles: RoleMapping,
-    /// `--public-url` + [`CALLBACK`]: where the provider sends the browser back.
+    /// `--public-url` + [`super::CALLBACK`]: where the provider sends the browser back.
     pub redirect_url: url::Url,
+}
+
+impl std::fmt::Debug for OidcSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcSettings")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("scopes", &self.scopes)
+            .field("role_claim", &self.role_claim)
+            .field("roles", &self.roles)
+            .field("redirect_url", &self.redirect_url.as_str())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The ID token's claims beyond the standard ones: kept whole, since the role claim's name
@@ -223,6 +236,21 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_secret_stays_out_of_debug_output() {
+        let settings = OidcSettings {
+            issuer: "http://idp".into(),
+            client_id: "ts".into(),
+            client_secret: "hunter2".into(),
+            scopes: vec![],
+            role_claim: "groups".into(),
+            roles: RoleMapping::default(),
+            redirect_url: "http://ts/auth/oidc/callback".parse().unwrap(),
+        };
+        let shown = format!("{settings:?}");
+        assert!(shown.contains("http://idp") && !shown.contains("hunter2"), "{shown}");
+    }
 
     #[tokio::test]
     async fn an_unreachable_provider_is_named_in_the_error() {
