@@ -158,7 +158,13 @@ async fn push_events(
         }
     };
     let parsed = match parsed {
-        Err(e @ ReadError::TooLarge { .. }) => return error(StatusCode::PAYLOAD_TOO_LARGE, format!("request body: {e}")),
+        Err(ReadError::TooLarge { limit_mb, after }) => {
+            // Not ingest's message: its advice (--max-file-mb) is a CLI flag; push has its own limit.
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body: larger than {limit_mb} MiB{after}; send smaller batches, or raise TRAILSIGHT_PUSH_MAX_MB on the server"),
+            );
+        }
         Err(e @ (ReadError::Gzip(_) | ReadError::NestedGzip | ReadError::Io(_))) => {
             return error(StatusCode::BAD_REQUEST, format!("request body: {e}"))
         }

@@ -95,6 +95,7 @@ async fn bad_bodies_say_what_is_wrong() {
     let bomb = gzip(&vec![b' '; 2 << 20]); // inflates 32 times past the 64 KiB limit
     let (status, body) = post(&router, "t", &[], bomb).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("TRAILSIGHT_PUSH_MAX_MB"), "the advice fits push: {body}");
 
     // Gzip of gzip: the outer layer inflates to a few KiB, within every limit; a second
     // inflation would give 4 MiB. Inflated once, then refused with the reason.
