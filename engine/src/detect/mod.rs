@@ -49,7 +49,13 @@ pub async fn detect_trail(
     for &kind in &trail.insight_types {
         for series in store.minute_counts(&trail.name, kind).await? {
             report.series_analysed += 1;
-            for anomaly in detect_series(&series.counts, history_start, until, cfg) {
+            // The arithmetic runs on tokio's blocking pool: a long history must not hold an
+            // async worker (the server renews its detection leases on those meanwhile).
+            let (counts, series_cfg) = (series.counts, cfg.clone());
+            let anomalies = tokio::task::spawn_blocking(move || detect_series(&counts, history_start, until, &series_cfg))
+                .await
+                .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+            for anomaly in anomalies {
                 report.insights_found += 1;
                 report.insights_ongoing += usize::from(anomaly.end.is_none());
                 let insight = build_insight(store, &trail.name, kind, &series.key, &anomaly, cfg).await?;
