@@ -24,6 +24,7 @@ fn server_functions() -> Vec<(&'static str, &'static str)> {
     use app::api::{access, events, home, insights, settings};
     vec![
         (access::WhoAmI::PATH, ""),
+        (access::GetSignInOptions::PATH, ""),
         (access::GetAccessOverview::PATH, ""),
         (access::RevokeToken::PATH, "name=ci"),
         (access::RemoveUser::PATH, "name=bob"),
@@ -335,4 +336,32 @@ async fn a_trusted_proxys_header_signs_people_in_and_nobody_elses_does() {
         send(&router, r).await
     };
     assert_eq!(write.status, StatusCode::FORBIDDEN, "the proxy's users have the configured role (viewer)");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_revokes_tokens_and_removes_users_but_not_themselves() {
+    let s = server("0.0.0.0:3000").await;
+    let secret = new_secret();
+    let token = ApiToken { name: "ci".into(), role: Role::Viewer, aws_access_key_id: None, created_ms: 0, created_by: "test".into(), last_used_ms: None };
+    s.store.access().create_token(&token, &digest(&secret), None).await.unwrap();
+    let bob = sign_in(&s.router, "bob").await;
+    let cookie = sign_in(&s.router, "alice").await;
+    let as_alice = [("cookie", cookie.as_str())];
+
+    let revoke = send(&s.router, post(app::api::access::RevokeToken::PATH, "name=ci", &as_alice)).await;
+    assert_eq!(revoke.status, StatusCode::OK, "{}", revoke.body);
+    let csv = send(&s.router, Request::get("/insights.csv").header("authorization", format!("Bearer {secret}")).body(Body::empty()).unwrap()).await;
+    assert_eq!(csv.status, StatusCode::UNAUTHORIZED, "the revoked token no longer works");
+    let again = send(&s.router, post(app::api::access::RevokeToken::PATH, "name=ci", &as_alice)).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+
+    let herself = send(&s.router, post(app::api::access::RemoveUser::PATH, "name=alice", &as_alice)).await;
+    assert_eq!(herself.status, StatusCode::BAD_REQUEST, "an admin cannot remove themselves");
+    assert!(herself.body.contains("cannot remove yourself"), "{}", herself.body);
+    let remove = send(&s.router, post(app::api::access::RemoveUser::PATH, "name=bob", &as_alice)).await;
+    assert_eq!(remove.status, StatusCode::OK, "{}", remove.body);
+    assert_eq!(send(&s.router, get("/insights", &[("cookie", &bob)])).await.status, StatusCode::SEE_OTHER, "bob's session ended with him");
+
+    let log: Vec<String> = s.store.access().list_audit(10).await.unwrap().into_iter().map(|e| format!("{} {} {}", e.actor, e.action, e.target)).collect();
+    assert_eq!(log, ["alice user.remove bob", "alice token.revoke ci"]);
 }
