@@ -79,6 +79,17 @@ impl WebSettings {
     }
 }
 
+/// The app's routes, generated once per process. Generating them renders the app with
+/// resource loading switched off through a process-wide flag (leptos_server's
+/// `SuppressResourceLoad`): a page rendering meanwhile in another thread would find its
+/// resources never load and hang until the request timeout (seen as a 408 on `/login` when
+/// tests built routers in parallel; leptos issue #4773). Once generated, the list is reused,
+/// so no router built later can stall a page.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::Mutex<Option<Vec<leptos_axum::AxumRouteListing>>> = std::sync::Mutex::new(None);
+    ROUTES.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(|| generate_route_list(App)).clone()
+}
+
 pub fn router(store: Arc<dyn engine::Store>, site_root: &Path, settings: WebSettings) -> Router {
     let api = crate::aws::AwsApi {
         store: store.clone(),
@@ -101,7 +112,7 @@ pub fn router(store: Arc<dyn engine::Store>, site_root: &Path, settings: WebSett
     let push = crate::push::router(store.clone(), crate::push::PushConfig { max_body_bytes: settings.push_max_body_bytes });
     let access = Access::new(store.clone(), settings.access);
     let state = AppState { store, sign_in: settings.sign_in };
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let pages = Router::new()
         .leptos_routes_with_context(
             &options,

@@ -365,3 +365,33 @@ async fn an_admin_revokes_tokens_and_removes_users_but_not_themselves() {
     let log: Vec<String> = s.store.access().list_audit(10).await.unwrap().into_iter().map(|e| format!("{} {} {}", e.actor, e.action, e.target)).collect();
     assert_eq!(log, ["alice user.remove bob", "alice token.revoke ci"]);
 }
+
+/// Building a router renders the app once with resource loading switched off process-wide
+/// (leptos_server's `SuppressResourceLoad`); a page rendering meanwhile used to wait for its
+/// resources forever and answer 408 after a minute (seen in CI on `/login`). Routers are now
+/// built from one route list per process, so pages render whatever else is being built.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pages_render_while_other_routers_are_being_built() {
+    let s = server("127.0.0.1:3000").await;
+    let building = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let builders: Vec<_> = (0..2)
+        .map(|_| {
+            let (building, store) = (building.clone(), s.store.clone());
+            std::thread::spawn(move || {
+                while building.load(std::sync::atomic::Ordering::Relaxed) {
+                    let dir = tempfile::tempdir().unwrap();
+                    drop(server::web::router(store.clone(), dir.path(), WebSettings::for_addr("127.0.0.1:3000".parse().unwrap())));
+                }
+            })
+        })
+        .collect();
+    for _ in 0..30 {
+        let reply = tokio::time::timeout(std::time::Duration::from_secs(20), send(&s.router, get("/login", &[]))).await;
+        let reply = reply.expect("/login did not render within 20 s while routers were being built");
+        assert_eq!(reply.status, StatusCode::OK);
+    }
+    building.store(false, std::sync::atomic::Ordering::Relaxed);
+    for b in builders {
+        b.join().unwrap();
+    }
+}
