@@ -14,6 +14,8 @@
 //! Every page renders completely on the server (`SsrMode::Async`), so it reads without
 //! JavaScript; hydration then adds the interactions (live filtering, copy buttons).
 //! Every view's state lives in the URL, so a copied link opens the same view.
+// The hydrated pages nest deeply enough in tachys' view types to need a higher limit.
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod components;

@@ -21,6 +21,10 @@ pub struct InsightRow {
     pub duration_minutes: Option<i64>,
     pub baseline_average: f64,
     pub insight_average: f64,
+    /// Triage: new, acknowledged, resolved or expected.
+    pub state: String,
+    /// The suppression rule that marked it expected when it was stored.
+    pub suppressed_by: Option<String>,
 }
 
 /// One insight with its AWS records, for the insight page.
@@ -107,6 +111,8 @@ pub struct HomeSummary {
     pub last_24h: u64,
     pub last_7d: u64,
     pub total: u64,
+    /// Insights nobody has triaged yet (suppressed ones left out).
+    pub new: u64,
     /// `(API, insights)`, most first.
     pub top_apis: Vec<(String, u64)>,
     /// `(identity ARN, insights it leads)`, most first.
@@ -159,4 +165,75 @@ pub struct AccessOverview {
     pub users: Vec<UserRow>,
     pub tokens: Vec<TokenRow>,
     pub audit: Vec<AuditRow>,
+}
+
+/// An insight's triage, for the insight page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TriageView {
+    pub state: String,
+    /// Who set the state, and when (RFC 3339); `None` while new.
+    pub set_by: Option<String>,
+    pub set_at: Option<String>,
+    pub suppressed_by: Option<String>,
+    pub comments: Vec<CommentView>,
+    /// Where this insight's events were sent (admins only; empty for viewers).
+    pub deliveries: Vec<DeliveryView>,
+    /// Whether the person may mark it expected and create suppression rules (admins).
+    pub can_suppress: bool,
+    /// What a rule made from this insight would match, to prefill the form.
+    pub top_identity: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommentView {
+    pub author: String,
+    pub at: String,
+    pub body: String,
+}
+
+/// One insight event for one destination.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryView {
+    pub destination: String,
+    /// `Start` or `End`.
+    pub event: String,
+    pub event_id: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub queued: String,
+    pub done: Option<String>,
+}
+
+/// A destination as admins see it (never its secrets).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DestinationView {
+    pub name: String,
+    pub kind: String,
+    pub description: String,
+    pub sent: u64,
+    pub pending: u64,
+    pub failed: u64,
+    pub grouped: u64,
+    pub last_error: Option<String>,
+}
+
+/// A suppression rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleView {
+    pub name: String,
+    pub description: String,
+    pub reason: String,
+    /// `YYYY-MM-DD` (UTC) or empty: the last day it applies.
+    pub until: String,
+    pub created_by: String,
+}
+
+/// The notification settings: admins see destinations; everyone sees the rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationSettings {
+    pub can_change: bool,
+    pub destinations: Vec<DestinationView>,
+    pub rules: Vec<RuleView>,
+    pub trails: Vec<String>,
 }

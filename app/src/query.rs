@@ -25,6 +25,10 @@ pub struct InsightsQuery {
     pub range: String,
     pub from: String,
     pub to: String,
+    /// Triage state (`new`, `acknowledged`, `resolved`, `expected`), or empty for any.
+    pub state: String,
+    /// Also list insights a suppression rule marked expected (hidden by default).
+    pub suppressed: bool,
     pub page: u32,
 }
 
@@ -62,6 +66,8 @@ impl InsightsQuery {
             range: get("range"),
             from: get("from"),
             to: get("to"),
+            state: get("state"),
+            suppressed: get("suppressed") == "1",
             page: get("page").parse().unwrap_or(1).max(1),
         }
     }
@@ -75,6 +81,8 @@ impl InsightsQuery {
             ("range", self.range.clone()),
             ("from", if self.range == "custom" { self.from.clone() } else { String::new() }),
             ("to", if self.range == "custom" { self.to.clone() } else { String::new() }),
+            ("state", self.state.clone()),
+            ("suppressed", if self.suppressed { "1".into() } else { String::new() }),
             ("page", if self.page > 1 { self.page.to_string() } else { String::new() }),
         ]
     }

@@ -25,6 +25,7 @@ pub mod eval;
 pub mod ingest;
 pub mod insight;
 pub mod names;
+pub mod notify;
 pub mod record;
 pub mod store;
 pub mod time;

@@ -185,23 +185,24 @@ fn insight(id: &str, kind: InsightType, name: &str, start: i64, end: Option<i64>
         insight_average: 10.0,
         start_record: format!(r#"{{"eventID":"{id}-start"}}"#),
         end_record: end.map(|_| format!(r#"{{"eventID":"{id}-end"}}"#)),
+        triage: Default::default(),
     }
 }
 
 async fn insights_are_saved_once_ended_once_and_filtered(store: Arc<dyn Store>) {
     let ongoing = insight("i1", InsightType::ApiCallRate, "CreateUser", 100, None);
-    assert!(store.save_insight(&ongoing).await.unwrap());
-    assert!(!store.save_insight(&ongoing).await.unwrap(), "saving again changes nothing");
+    assert!(store.save_insight(&ongoing, 0).await.unwrap());
+    assert!(!store.save_insight(&ongoing, 0).await.unwrap(), "saving again changes nothing");
     let ended = insight("i1", InsightType::ApiCallRate, "CreateUser", 100, Some(103));
-    assert!(store.save_insight(&ended).await.unwrap(), "the End is added");
+    assert!(store.save_insight(&ended, 0).await.unwrap(), "the End is added");
     let mut changed = ended.clone();
     changed.end_minute = Some(200);
     changed.end_record = Some("{}".into());
-    assert!(!store.save_insight(&changed).await.unwrap(), "a stored End is never replaced");
+    assert!(!store.save_insight(&changed, 0).await.unwrap(), "a stored End is never replaced");
     assert_eq!(store.get_insight("i1").await.unwrap().unwrap(), ended);
 
-    store.save_insight(&insight("i2", InsightType::ApiErrorRate, "GetUser", 200, Some(201))).await.unwrap();
-    store.save_insight(&insight("i3", InsightType::ApiCallRate, "GetUser", 300, None)).await.unwrap();
+    store.save_insight(&insight("i2", InsightType::ApiErrorRate, "GetUser", 200, Some(201)), 0).await.unwrap();
+    store.save_insight(&insight("i3", InsightType::ApiCallRate, "GetUser", 300, None), 0).await.unwrap();
     let list = |f: InsightFilter| {
         let store = store.clone();
         async move { store.list_insights(&f).await.unwrap().into_iter().map(|i| i.shared_event_id).collect::<Vec<_>>() }
@@ -234,9 +235,9 @@ async fn retention_drops_old_days_and_ended_insights(store: Arc<dyn Store>) {
     );
     store.insert_events("t", &records(&history)).await.unwrap();
     let minute = |time| engine::time::minute_of_millis(at(time));
-    store.save_insight(&insight("ended-long-ago", InsightType::ApiCallRate, "CreateUser", minute("2024-04-01T10:00:00Z"), Some(minute("2024-04-01T10:05:00Z")))).await.unwrap();
-    store.save_insight(&insight("still-going", InsightType::ApiCallRate, "CreateUser", minute("2024-04-02T10:00:00Z"), None)).await.unwrap();
-    store.save_insight(&insight("recent", InsightType::ApiErrorRate, "CreateUser", minute("2024-07-31T09:00:00Z"), Some(minute("2024-07-31T09:02:00Z")))).await.unwrap();
+    store.save_insight(&insight("ended-long-ago", InsightType::ApiCallRate, "CreateUser", minute("2024-04-01T10:00:00Z"), Some(minute("2024-04-01T10:05:00Z"))), 0).await.unwrap();
+    store.save_insight(&insight("still-going", InsightType::ApiCallRate, "CreateUser", minute("2024-04-02T10:00:00Z"), None), 0).await.unwrap();
+    store.save_insight(&insight("recent", InsightType::ApiErrorRate, "CreateUser", minute("2024-07-31T09:00:00Z"), Some(minute("2024-07-31T09:02:00Z"))), 0).await.unwrap();
 
     // The trail's newest event is 2024-08-01T12:00:00Z (= now); 90 days before it is
     // 2024-05-03T12:00:00Z: older events go, to the millisecond.
@@ -285,7 +286,7 @@ async fn retention_counts_back_from_each_trails_own_newest_event(store: Arc<dyn 
     // An insight of the replayed trail that ended within its own 30 days: kept.
     let mut kept = insight("replayed-insight", InsightType::ApiCallRate, "CreateUser", minute("2020-06-15T00:00:00Z"), Some(minute("2020-06-15T00:05:00Z")));
     kept.trail = "replayed".into();
-    store.save_insight(&kept).await.unwrap();
+    store.save_insight(&kept, 0).await.unwrap();
 
     let report = store.apply_retention(at("2024-08-01T06:00:00Z"), 30).await.unwrap();
     assert_eq!(report, RetentionReport { events_removed: 2, insights_removed: 0 });

@@ -10,6 +10,7 @@
 //! - [`aws`]: CloudTrail's own API (AWS JSON 1.1, SigV4) on `POST /`.
 //! - [`push`]: `POST /api/v1/trails/{trail}/events`, records pushed over HTTP.
 //! - [`background`]: work the server does by itself (detection each minute).
+//! - [`notify`]: sending insight events to webhooks, Slack, e-mail, S3 and directories.
 //!
 //! The binary (`main.rs`) only parses arguments, sets up logging and maps errors to exit
 //! codes; everything else is here so that tests can drive it.
@@ -19,5 +20,6 @@ pub mod aws;
 pub mod background;
 pub mod cli;
 pub mod listen;
+pub mod notify;
 pub mod push;
 pub mod web;

@@ -62,6 +62,8 @@ pub struct WebSettings {
     pub sign_in: SignInOptions,
     /// Single sign-on, when `--oidc-issuer` is set (its button label is in `sign_in`).
     pub oidc: Option<Arc<crate::auth::oidc::Oidc>>,
+    /// `--public-url`, for links in notifications.
+    pub public_url: Option<url::Url>,
 }
 
 impl WebSettings {
@@ -75,6 +77,7 @@ impl WebSettings {
             push_max_body_bytes: 32 << 20,
             sign_in: SignInOptions::default(),
             oidc: None,
+            public_url: None,
         }
     }
 }
@@ -111,7 +114,12 @@ pub fn router(store: Arc<dyn engine::Store>, site_root: &Path, settings: WebSett
     let downloads = store.clone();
     let push = crate::push::router(store.clone(), crate::push::PushConfig { max_body_bytes: settings.push_max_body_bytes });
     let access = Access::new(store.clone(), settings.access);
-    let state = AppState { store, sign_in: settings.sign_in };
+    let public_url = settings.public_url.clone();
+    let send_sample = app::api::SampleSender(Arc::new(move |destination| {
+        let public_url = public_url.clone();
+        Box::pin(async move { crate::notify::send_sample(&destination, public_url.as_ref()).await })
+    }));
+    let state = AppState { store, sign_in: settings.sign_in, send_sample: Some(send_sample) };
     let routes = route_list();
     let pages = Router::new()
         .leptos_routes_with_context(

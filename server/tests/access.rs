@@ -21,7 +21,7 @@ const PAGES: [&str; 9] = [
 
 /// Every server function, with a body that would be valid for it.
 fn server_functions() -> Vec<(&'static str, &'static str)> {
-    use app::api::{access, events, home, insights, settings};
+    use app::api::{access, events, home, insights, notify, settings, triage};
     vec![
         (access::WhoAmI::PATH, ""),
         (access::GetSignInOptions::PATH, ""),
@@ -40,8 +40,21 @@ fn server_functions() -> Vec<(&'static str, &'static str)> {
         (settings::RenameTrail::PATH, "name=prod&new_name=renamed"),
         (settings::DeleteTrail::PATH, "name=prod&confirm=prod"),
         (settings::SaveTrailSettings::PATH, "name=prod&sensitivity=high"),
+        (triage::GetTriage::PATH, "id=x"),
+        (triage::SetTriageState::PATH, "id=x&state=acknowledged"),
+        (triage::AddComment::PATH, "id=x&body=hi"),
+        (triage::MarkExpected::PATH, "id=x&rule=r&reason=&until="),
+        (notify::GetNotificationSettings::PATH, ""),
+        (notify::AddDestination::PATH, ADD_DIRECTORY),
+        (notify::RemoveDestination::PATH, "name=d"),
+        (notify::TestDestination::PATH, "name=d"),
+        (notify::UpdateRule::PATH, "name=r&reason=&until="),
+        (notify::RemoveRule::PATH, "name=r"),
     ]
 }
+
+/// The settings form adding a directory destination `d`.
+const ADD_DIRECTORY: &str = "name=d&kind=directory&trail=&url=&secret=&to=&smtp=&from=&bucket=&endpoint_url=&path=%2Ftmp%2Fts-d&max_age_hours=&group_minutes=";
 
 struct Server {
     router: axum::Router,
@@ -146,6 +159,12 @@ async fn a_viewer_reads_everything_and_changes_nothing() {
         app::api::settings::RenameTrail::PATH,
         app::api::settings::DeleteTrail::PATH,
         app::api::settings::SaveTrailSettings::PATH,
+        app::api::triage::MarkExpected::PATH,
+        app::api::notify::AddDestination::PATH,
+        app::api::notify::RemoveDestination::PATH,
+        app::api::notify::TestDestination::PATH,
+        app::api::notify::UpdateRule::PATH,
+        app::api::notify::RemoveRule::PATH,
     ];
     for (path, body) in server_functions().into_iter().filter(|(p, _)| writes.contains(p)) {
         let reply = send(&s.router, post(path, body, &[("cookie", &cookie)])).await;
@@ -394,4 +413,57 @@ async fn pages_render_while_other_routers_are_being_built() {
     for b in builders {
         b.join().unwrap();
     }
+}
+
+/// Triage is everyone's work; silencing future insights and reaching other systems is an
+/// admin's: a viewer acknowledges and comments, may not mark expected, and never sees a
+/// destination; every change is in the audit log under who made it.
+#[tokio::test(flavor = "multi_thread")]
+async fn viewers_triage_and_admins_decide_what_is_expected_and_who_is_told() {
+    use app::api::{notify, triage};
+    let s = server("0.0.0.0:3000").await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let insight = engine::notify::sample_insight("prod", "RunInstances", now - 60_000, None, "arn:aws:iam::123456789012:user/a");
+    s.store.save_insight(&insight, now).await.unwrap();
+    let id = insight.shared_event_id.clone();
+    let viewer = sign_in(&s.router, "bob").await;
+    let admin = sign_in(&s.router, "alice").await;
+    let as_ = |cookie: &str| vec![("cookie".to_owned(), cookie.to_owned()), ("host".into(), "ts.example:3000".into()), ("origin".into(), "http://ts.example:3000".into())];
+    let call = |path: &'static str, body: String, who: Vec<(String, String)>| {
+        let router = s.router.clone();
+        async move {
+            let headers: Vec<(&str, &str)> = who.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            send(&router, post(path, &body, &headers)).await
+        }
+    };
+    let ack = call(triage::SetTriageState::PATH, format!("id={id}&state=acknowledged"), as_(&viewer)).await;
+    assert_eq!(ack.status, StatusCode::OK, "{}", ack.body);
+    let comment = call(triage::AddComment::PATH, format!("id={id}&body=mine%2C+checking"), as_(&viewer)).await;
+    assert_eq!(comment.status, StatusCode::OK, "{}", comment.body);
+    let expected = call(triage::SetTriageState::PATH, format!("id={id}&state=expected"), as_(&viewer)).await;
+    assert_eq!(expected.status, StatusCode::FORBIDDEN, "{}", expected.body);
+    let long = call(triage::AddComment::PATH, format!("id={id}&body={}", "x".repeat(4001)), as_(&viewer)).await;
+    assert_eq!(long.status, StatusCode::BAD_REQUEST);
+    assert!(long.body.contains("at most 4000"), "{}", long.body);
+
+    let added = call(notify::AddDestination::PATH, ADD_DIRECTORY.replace("%2Ftmp%2Fts-d", "relative"), as_(&admin)).await;
+    assert_eq!(added.status, StatusCode::BAD_REQUEST, "a directory must be absolute: {}", added.body);
+    let added = call(notify::AddDestination::PATH, ADD_DIRECTORY.replace("kind=directory", "kind=webhook").replace("url=&", "url=http%3A%2F%2Fhooks.example%2Fx%3Ftoken%3Dsecret&"), as_(&admin)).await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    let rule = call(triage::MarkExpected::PATH, format!("id={id}&rule=scaling&reason=autoscaler&until=2099-01-31&identity=1"), as_(&admin)).await;
+    assert_eq!(rule.status, StatusCode::OK, "{}", rule.body);
+    let rules = s.store.notify().list_suppressions().await.unwrap();
+    assert_eq!(rules[0].describe(), "ApiCallRateInsight on ec2.amazonaws.com RunInstances in account 123456789012 in region us-east-1 by arn:aws:iam::123456789012:user/a is expected until 2099-02-01T00:00:00Z");
+
+    // The viewer reads the rules, never the destinations (their URLs may hold secrets).
+    let seen_by_viewer = call(notify::GetNotificationSettings::PATH, String::new(), as_(&viewer)).await;
+    assert!(seen_by_viewer.body.contains("scaling") && !seen_by_viewer.body.contains("hooks.example"), "{}", seen_by_viewer.body);
+    let seen_by_admin = call(notify::GetNotificationSettings::PATH, String::new(), as_(&admin)).await;
+    assert!(seen_by_admin.body.contains("http://hooks.example/x") && !seen_by_admin.body.contains("token"), "{}", seen_by_admin.body);
+
+    let stored = s.store.get_insight(&id).await.unwrap().unwrap();
+    assert_eq!((stored.triage.state, stored.triage.by.as_deref()), (engine::notify::TriageState::Expected, Some("alice")));
+    let log = s.store.access().list_audit(10).await.unwrap();
+    let seen: Vec<(&str, &str)> = log.iter().rev().map(|e| (e.actor.as_str(), e.action.as_str())).collect();
+    assert_eq!(seen, [("bob", "insight.triage"), ("bob", "insight.comment"), ("alice", "destination.add"), ("alice", "suppression.add"), ("alice", "insight.triage")]);
 }

@@ -69,7 +69,7 @@ async fn long_lists_are_paginated_in_the_url() {
         let mut extra = template.clone();
         extra.shared_event_id = format!("extra-{n:02}");
         extra.start_minute -= 100 + n;
-        store.save_insight(&extra).await.unwrap();
+        store.save_insight(&extra, 0).await.unwrap();
     }
     let (_, _, first) = get(&router, "/insights").await;
     assert!(first.contains("1–25 of 35 insights") && first.contains("Page 1 of 2"));
@@ -145,7 +145,7 @@ async fn the_csv_download_neutralises_formulas_from_the_logs() {
     evil.shared_event_id = "evil".into();
     evil.key.event_name = r#"=HYPERLINK("http://evil","x")"#.into();
     evil.key.error_code = Some("@SUM(1+1)".into());
-    store.save_insight(&evil).await.unwrap();
+    store.save_insight(&evil, 0).await.unwrap();
 
     let (status, content_type, csv) = get(&router, "/insights.csv").await;
     assert_eq!(status, StatusCode::OK);

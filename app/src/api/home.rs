@@ -42,6 +42,14 @@ pub async fn get_home_summary() -> Result<HomeSummary, AppError> {
         last_24h: store.count_insights(&since(1440)).await.map_err(internal)?,
         last_7d: store.count_insights(&since(7 * 1440)).await.map_err(internal)?,
         total: all.len() as u64,
+        new: store
+            .count_insights(&InsightFilter {
+                triage_state: Some(engine::notify::TriageState::New),
+                hide_suppressed: true,
+                ..Default::default()
+            })
+            .await
+            .map_err(internal)?,
         top_apis: top(apis),
         top_identities: top(identities),
         trails: store.list_trails().await.map_err(internal)?.iter().map(trail_view).collect(),

@@ -44,6 +44,8 @@ pub mod server {
             from: from.map(engine::time::minute_of_millis),
             // An insight starting in the range's last minute is inside it.
             to: to.map(|ms| engine::time::minute_of_millis(ms) + 1),
+            triage_state: engine::notify::TriageState::parse(&q.state),
+            hide_suppressed: !q.suppressed,
             limit: None,
             offset: 0,
         }

@@ -10,7 +10,9 @@ pub mod access;
 pub mod events;
 pub mod home;
 pub mod insights;
+pub mod notify;
 pub mod settings;
+pub mod triage;
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
@@ -75,7 +77,7 @@ pub struct SignInOptions {
 }
 
 #[cfg(feature = "ssr")]
-pub use server::AppState;
+pub use server::{AppState, SampleSender};
 
 /// Helpers every server function shares (server only).
 #[cfg(feature = "ssr")]
@@ -92,7 +94,16 @@ pub mod server {
     pub struct AppState {
         pub store: Arc<dyn engine::Store>,
         pub sign_in: SignInOptions,
+        /// Sends a sample insight event to a destination (the server's notifier; this crate
+        /// knows no transports).
+        pub send_sample: Option<SampleSender>,
     }
+
+    pub type SampleFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>;
+
+    /// See [`AppState::send_sample`].
+    #[derive(Clone)]
+    pub struct SampleSender(pub Arc<dyn Fn(engine::notify::Destination) -> SampleFuture + Send + Sync>);
 
     /// Who is asking: the server's guard put the principal in the request before any page or
     /// server function runs. `None` only when a request somehow bypassed it.
@@ -180,6 +191,8 @@ pub mod server {
             duration_minutes: i.end_minute.map(|end| end - i.start_minute),
             baseline_average: i.baseline_average,
             insight_average: i.insight_average,
+            state: i.triage.state.as_str().to_owned(),
+            suppressed_by: i.triage.suppressed_by.clone(),
         }
     }
 

@@ -21,12 +21,25 @@ pub fn InsightsTable(rows: Vec<InsightRow>, #[prop(optional)] compact: bool) -> 
                     <th class="num">"Baseline average"</th>
                     <th class="num">"Insight average"</th>
                     <th class="num">"Rate change"</th>
+                    <th>"State"</th>
                 </tr>
             </thead>
             <tbody>
                 {rows.into_iter().map(|row| view! { <InsightRowView row compact/> }).collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// An insight's triage state, and the rule that suppressed it if one did.
+#[component]
+pub fn StateBadge(state: String, suppressed_by: Option<String>) -> impl IntoView {
+    let title = suppressed_by.as_ref().map(|rule| format!("suppressed by the rule {rule}"));
+    view! {
+        <span class=format!("state state-{state}") title=title data-testid="insight-state">
+            {state.clone()}
+            {suppressed_by.map(|rule| view! { " (" {rule} ")" })}
+        </span>
     }
 }
 
@@ -49,6 +62,7 @@ fn InsightRowView(row: InsightRow, compact: bool) -> impl IntoView {
             <td class="num">{format::average(row.baseline_average)}</td>
             <td class="num">{format::average(row.insight_average)}</td>
             <td class=format!("num change {direction}")>{change}</td>
+            <td><StateBadge state=row.state.clone() suppressed_by=row.suppressed_by.clone()/></td>
         </tr>
     }
 }

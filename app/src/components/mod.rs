@@ -7,5 +7,5 @@ mod json_block;
 
 pub use copy_button::CopyButton;
 pub use frame::Frame;
-pub use insights_table::InsightsTable;
+pub use insights_table::{InsightsTable, StateBadge};
 pub use json_block::JsonBlock;

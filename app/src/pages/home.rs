@@ -41,6 +41,7 @@ fn Home(s: HomeSummary) -> impl IntoView {
     view! {
         <h1>"Overview"</h1>
         <div class="cards">
+            <a class="card" href="/insights?state=new" data-testid="count-new"><span class="big">{s.new}</span>" new, not yet triaged"</a>
             <div class="card" data-testid="count-24h"><span class="big">{s.last_24h}</span>" insights in the last 24 hours"</div>
             <div class="card" data-testid="count-7d"><span class="big">{s.last_7d}</span>" in the last 7 days"</div>
             <div class="card" data-testid="count-total"><span class="big">{s.total}</span>" stored in all"</div>

@@ -112,6 +112,7 @@ fn InsightView(detail: InsightDetail, extras: InsightExtras, view_state: Memo<Vi
             <div class="graph" data-testid="insight-graph" inner_html=extras.graph_svg.clone()></div>
         </section>
         <Facts detail=detail.clone()/>
+        <super::triage::TriagePanel id=row.id.clone() event_name=row.event_name.clone()/>
         <nav class="tabs" aria-label="Insight details">
             <a href=move || tab_link("attributions") class:active=move || current_tab() == "attributions" data-testid="tab-attributions">"Attributions"</a>
             <a href=move || tab_link("events") class:active=move || current_tab() == "events" data-testid="tab-events">"CloudTrail Events"</a>

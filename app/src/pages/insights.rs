@@ -97,6 +97,19 @@ fn Filters(query: Memo<InsightsQuery>) -> impl IntoView {
                 {RANGES.iter().map(|(key, label, _)| view! { <option value=*key selected=q.range == *key>{"Last "}{*label}</option> }).collect_view()}
                 <option value="custom" selected=q.range == "custom">"Custom range"</option>
             </select>
+            <select name="state" aria-label="Triage state" data-testid="filter-state"
+                on:change=move |ev| { let v = event_target_value(&ev); go.with_value(|go| go(&|q| q.state = v.clone())) }>
+                {option("", "Any state", q.state.clone())}
+                {option("new", "New", q.state.clone())}
+                {option("acknowledged", "Acknowledged", q.state.clone())}
+                {option("resolved", "Resolved", q.state.clone())}
+                {option("expected", "Expected", q.state.clone())}
+            </select>
+            <label class="check">
+                <input type="checkbox" name="suppressed" value="1" checked=q.suppressed data-testid="filter-suppressed"
+                    on:change=move |ev| { let on = event_target_checked(&ev); go.with_value(|go| go(&|q| q.suppressed = on)) }/>
+                " Show suppressed"
+            </label>
             <label class="range">"From "
                 <input type="datetime-local" name="from" value=q.from.clone() data-testid="filter-from"
                     on:change=move |ev| { let v = event_target_value(&ev); go.with_value(|go| go(&|q| { q.from = v.clone(); q.range = "custom".into(); })) }/>

@@ -7,7 +7,9 @@ mod insight;
 pub mod insights;
 mod login;
 mod not_found;
+mod notifications;
 mod settings;
+mod triage;
 
 pub use access::AccessPage;
 pub use events::{EventList, EventPage, EventsPage};

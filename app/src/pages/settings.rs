@@ -71,7 +71,7 @@ pub fn SettingsPage() -> impl IntoView {
                             } else {
                                 list.into_iter().map(|t| view! { <TrailSettings t can_change save rename delete/> }).collect_view().into_any()
                             };
-                            view! { {new_trail} <h2>"Trails"</h2> {read_only} {body} }.into_any()
+                            view! { {new_trail} <h2>"Trails"</h2> {read_only} {body} <super::notifications::NotificationSections/> }.into_any()
                         }
                         Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                     }

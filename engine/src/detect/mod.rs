@@ -59,7 +59,11 @@ pub async fn detect_trail(
                 report.insights_found += 1;
                 report.insights_ongoing += usize::from(anomaly.end.is_none());
                 let insight = build_insight(store, &trail.name, kind, &series.key, &anomaly, cfg).await?;
-                if store.save_insight(&insight).await? {
+                // Whether it is recent enough to notify anyone is judged by the clock, not by
+                // `now_ms`: replaying old history "as of" its own time (`demo --end`,
+                // `detect --now`) must not page people about last year.
+                let stored_at = chrono::Utc::now().timestamp_millis();
+                if store.save_insight(&insight, stored_at).await? {
                     report.insights_changed += 1;
                 }
             }
@@ -135,6 +139,7 @@ async fn build_insight(
         insight_average: a.insight_average().unwrap_or(a.first_count as f64),
         start_record: start.to_json(),
         end_record: end.map(|e| e.to_json()),
+        triage: Default::default(),
     })
 }
 

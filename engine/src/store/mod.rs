@@ -6,6 +6,7 @@
 //! all-or-nothing (a batch of records, an insight) is one transaction.
 
 pub mod access;
+pub mod notify;
 mod checkpoint;
 mod lease;
 mod retention;
@@ -212,6 +213,9 @@ pub struct StoredInsight {
     pub insight_average: f64,
     pub start_record: String,
     pub end_record: Option<String>,
+    /// trailsight's own triage, beside the AWS records (never inside them).
+    #[serde(skip)]
+    pub triage: crate::notify::Triage,
 }
 
 /// Which insights to list.
@@ -226,6 +230,11 @@ pub struct InsightFilter {
     /// Insights starting in `[from, to)`, in minutes.
     pub from: Option<Minute>,
     pub to: Option<Minute>,
+    /// Only insights people have put in this triage state.
+    pub triage_state: Option<crate::notify::TriageState>,
+    /// Leave out insights a suppression rule marked expected (the dashboard's default; the
+    /// AWS API and downloads list every stored insight).
+    pub hide_suppressed: bool,
     pub limit: Option<u32>,
     pub offset: u32,
 }
@@ -279,6 +288,18 @@ pub enum StoreError {
     TokenExists(String),
     #[error("no token named {0:?}")]
     NoSuchToken(String),
+    #[error("a destination named {0:?} already exists")]
+    DestinationExists(String),
+    #[error("no destination named {0:?}")]
+    NoSuchDestination(String),
+    #[error("a suppression rule named {0:?} already exists")]
+    SuppressionExists(String),
+    #[error("no suppression rule named {0:?}")]
+    NoSuchSuppression(String),
+    #[error("no insight with the ID {0:?}")]
+    NoSuchInsight(String),
+    #[error("the {table} row {key:?} cannot be read: {reason}")]
+    BadRow { table: &'static str, key: String, reason: String },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -335,8 +356,10 @@ pub trait Store: Send + Sync {
 
     /// Stores a new insight, or adds the End record to a stored one that had none. Never
     /// changes a stored Start, and never replaces a stored End. Returns whether anything
-    /// changed.
-    async fn save_insight(&self, insight: &StoredInsight) -> Result<bool>;
+    /// changed. In the same transaction, marks a new insight that a suppression rule matches
+    /// and queues the notifications of what it stored (see [`crate::notify`]); `now_ms` is
+    /// when it is stored, which decides whether its Start is recent enough to be sent.
+    async fn save_insight(&self, insight: &StoredInsight, now_ms: i64) -> Result<bool>;
     /// Newest first.
     async fn list_insights(&self, filter: &InsightFilter) -> Result<Vec<StoredInsight>>;
     /// How many insights match (ignoring `limit` and `offset`).
@@ -363,6 +386,8 @@ pub trait Store: Send + Sync {
 
     /// Users, sessions, API tokens and the audit log.
     fn access(&self) -> &dyn access::AccessStore;
+    /// Notification destinations, the outbox, triage and suppression rules.
+    fn notify(&self) -> &dyn notify::NotifyStore;
     /// The secret stored under `name`, shared by every server on this database. The first
     /// call stores `candidate` (the caller makes it random); later calls, from any server,
     /// return that first value and ignore their candidate.

@@ -31,6 +31,7 @@ pub struct PostgresStore {
     /// catalog only for new days.
     partitions: Mutex<HashSet<i64>>,
     access: access::SqlAccess<Postgres>,
+    notify: notify::SqlNotify<Postgres>,
 }
 
 impl PostgresStore {
@@ -49,7 +50,8 @@ impl PostgresStore {
         // connection (`run_direct`), so that opening is a Send future like SQLite's.
         sqlx::migrate!("../migrations/postgres").run_direct(&mut *pool.acquire().await?).await?;
         let access = access::SqlAccess { pool: pool.clone() };
-        Ok(PostgresStore { pool, partitions: Mutex::new(HashSet::new()), access })
+        let notify = notify::SqlNotify { pool: pool.clone() };
+        Ok(PostgresStore { pool, partitions: Mutex::new(HashSet::new()), access, notify })
     }
 }
 
@@ -82,6 +84,12 @@ fn push_insight_conditions(qb: &mut QueryBuilder<'_, Postgres>, f: &InsightFilte
     }
     if let Some(to) = f.to {
         qb.push(" AND start_minute < ").push_bind(to);
+    }
+    if let Some(state) = f.triage_state {
+        qb.push(" AND triage_state = ").push_bind(state.as_str());
+    }
+    if f.hide_suppressed {
+        qb.push(" AND suppressed_by IS NULL");
     }
 }
 
@@ -173,8 +181,8 @@ impl Store for PostgresStore {
         self.top(trail, kind, key, attribute, (from, to), limit).await
     }
 
-    async fn save_insight(&self, insight: &StoredInsight) -> Result<bool> {
-        super::save_insight::save(&self.pool, insight).await
+    async fn save_insight(&self, insight: &StoredInsight, now_ms: i64) -> Result<bool> {
+        super::save_insight::save_postgres(&self.pool, insight, now_ms).await
     }
 
     async fn list_insights(&self, filter: &InsightFilter) -> Result<Vec<StoredInsight>> {
@@ -223,6 +231,10 @@ impl Store for PostgresStore {
 
     fn access(&self) -> &dyn access::AccessStore {
         &self.access
+    }
+
+    fn notify(&self) -> &dyn notify::NotifyStore {
+        &self.notify
     }
 
     async fn server_secret(&self, name: &str, candidate: &str) -> Result<String> {

@@ -8,6 +8,7 @@ use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use super::{EventCursor, InsightType, SeriesCounts, SeriesKey, StoredEvent, StoredInsight, Trail};
 use crate::detect::Sensitivity;
+use crate::notify::{SuppressionRule, Triage, TriageState};
 use crate::record::Record;
 
 pub(crate) fn trail_from_row<'r, R: Row>(row: &'r R) -> Trail
@@ -64,6 +65,12 @@ where
         insight_average: row.get("insight_average"),
         start_record: row.get("start_record"),
         end_record: row.get("end_record"),
+        triage: Triage {
+            state: row.get::<Option<String>, _>("triage_state").as_deref().and_then(TriageState::parse).unwrap_or_default(),
+            by: row.get("triage_by"),
+            at_ms: row.get("triage_ms"),
+            suppressed_by: row.get("suppressed_by"),
+        },
     }
 }
 
@@ -129,3 +136,28 @@ where
     }
     series
 }
+
+/// The rule of a `suppressions` row.
+pub(crate) fn rule_from_row<'r, R: Row>(row: &'r R) -> SuppressionRule
+where
+    &'static str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    SuppressionRule {
+        name: row.get("name"),
+        insight_type: row.get::<Option<String>, _>("insight_type").as_deref().and_then(InsightType::parse),
+        event_source: row.get("event_source"),
+        event_name: row.get("event_name"),
+        account: row.get("account"),
+        region: row.get("region"),
+        identity: row.get("identity"),
+        until_ms: row.get("until_ms"),
+        reason: row.get("reason"),
+        created_by: row.get("created_by"),
+        created_ms: row.get("created_ms"),
+    }
+}
+

@@ -23,6 +23,7 @@ pub struct SqliteStore {
     /// page reads per million records). One writer keeps them in its cache.
     ingest_writer: SqlitePool,
     access: access::SqlAccess<sqlx::Sqlite>,
+    notify: notify::SqlNotify<sqlx::Sqlite>,
 }
 
 impl SqliteStore {
@@ -61,7 +62,8 @@ impl SqliteStore {
             .await
             .map_err(open_err)?;
         let access = access::SqlAccess { pool: pool.clone() };
-        Ok(SqliteStore { pool, ingest_writer, access })
+        let notify = notify::SqlNotify { pool: pool.clone() };
+        Ok(SqliteStore { pool, ingest_writer, access, notify })
     }
 }
 
@@ -200,8 +202,8 @@ impl Store for SqliteStore {
         self.top(trail, kind, key, attribute, (from, to), limit).await
     }
 
-    async fn save_insight(&self, insight: &StoredInsight) -> Result<bool> {
-        super::save_insight::save(&self.pool, insight).await
+    async fn save_insight(&self, insight: &StoredInsight, now_ms: i64) -> Result<bool> {
+        super::save_insight::save_sqlite(&self.pool, insight, now_ms).await
     }
 
     async fn list_insights(&self, filter: &InsightFilter) -> Result<Vec<StoredInsight>> {
@@ -238,6 +240,10 @@ impl Store for SqliteStore {
 
     fn access(&self) -> &dyn access::AccessStore {
         &self.access
+    }
+
+    fn notify(&self) -> &dyn notify::NotifyStore {
+        &self.notify
     }
 
     async fn server_secret(&self, name: &str, candidate: &str) -> Result<String> {

@@ -56,7 +56,8 @@ where
     if renamed.is_none() {
         return Err(StoreError::NoSuchTrail(from.to_owned()));
     }
-    for table in TRAIL_TABLES {
+    // A destination for this trail follows it (deliveries keep the name they were sent under).
+    for table in TRAIL_TABLES.iter().chain(&["destinations"]) {
         sqlx::query::<DB>(&format!("UPDATE {table} SET trail = $1 WHERE trail = $2"))
             .bind(to)
             .bind(from)
@@ -82,6 +83,12 @@ where
     if deleted.is_none() {
         return Err(StoreError::NoSuchTrail(name.to_owned()));
     }
+    // Comments go with their insights; destinations of the trail stay (an admin removes them)
+    // and deliveries already queued are still sent, with the record they copied.
+    sqlx::query::<DB>("DELETE FROM insight_comments WHERE shared_event_id IN (SELECT shared_event_id FROM insights WHERE trail = $1)")
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
     for table in TRAIL_TABLES {
         sqlx::query::<DB>(&format!("DELETE FROM {table} WHERE trail = $1")).bind(name).execute(&mut *tx).await?;
     }

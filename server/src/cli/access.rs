@@ -89,7 +89,7 @@ fn read_password() -> anyhow::Result<String> {
     Ok(password)
 }
 
-async fn audit(store: &dyn engine::Store, action: &str, target: &str, detail: String) -> anyhow::Result<()> {
+pub(super) async fn audit(store: &dyn engine::Store, action: &str, target: &str, detail: String) -> anyhow::Result<()> {
     let entry = AuditEntry {
         id: 0,
         at_ms: chrono::Utc::now().timestamp_millis(),

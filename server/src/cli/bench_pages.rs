@@ -57,7 +57,7 @@ async fn database(args: &BenchPagesArgs) -> anyhow::Result<std::sync::Arc<dyn en
         copy.shared_event_id = format!("bench-{n:05}-{}", copy.shared_event_id);
         copy.start_minute -= 60 * n as i64;
         copy.end_minute = copy.end_minute.map(|m| m - 60 * n as i64);
-        store.save_insight(&copy).await?;
+        store.save_insight(&copy, 0).await?;
     }
     std::fs::write(&ready, b"").context("marking the benchmark database complete")?;
     Ok(store)

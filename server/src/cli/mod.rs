@@ -6,6 +6,7 @@ mod bench;
 mod bench_ingest;
 mod bench_pages;
 mod demo;
+mod destinations;
 mod detect;
 mod eval;
 mod ingest;
@@ -42,6 +43,9 @@ enum Command {
     Users(access::UsersArgs),
     /// Manage API tokens for scripts, log forwarders and the AWS API (create, list, revoke).
     Tokens(access::TokensArgs),
+    /// Where insight events are sent: webhooks, Slack, e-mail, S3, a directory (add, list,
+    /// remove, test).
+    Destinations(destinations::DestinationsArgs),
     /// Score the detector on labelled scenarios, beside a naive reference detector.
     Eval(eval::EvalArgs),
     /// Time detection on synthetic counts: series-minutes per second (build with --release).
@@ -80,6 +84,7 @@ impl Cli {
             Command::Demo(args) => demo::run(args).await,
             Command::Users(args) => access::users(args).await,
             Command::Tokens(args) => access::tokens(args).await,
+            Command::Destinations(args) => destinations::run(args).await,
             Command::Eval(args) => eval::run(args),
             Command::BenchDetect(args) => bench::run(args),
             Command::BenchIngest(args) => bench_ingest::run(args).await,

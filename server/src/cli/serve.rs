@@ -111,6 +111,14 @@ pub struct ServeArgs {
     /// Connections open at once; more are closed at once.
     #[arg(long, env = "TRAILSIGHT_MAX_CONNECTIONS", default_value_t = 1024)]
     max_connections: usize,
+    /// Seconds before the first retry of a notification that failed; each further retry waits
+    /// about twice as long (with jitter), up to an hour.
+    #[arg(long, env = "TRAILSIGHT_NOTIFY_RETRY_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    notify_retry_seconds: u64,
+    /// Seconds a server's claim on a notification it is sending lasts (see
+    /// `notify::NotifySettings::claim`); for tests of crash recovery.
+    #[arg(long, env = "TRAILSIGHT_NOTIFY_CLAIM_SECONDS", default_value_t = 300, hide = true)]
+    notify_claim_seconds: u64,
     /// Days of events (and of ended insights) to keep, counted back from the newest stored
     /// event (so replayed old logs stay); older ones are deleted at start-up and every hour.
     /// 0 keeps everything.
@@ -141,6 +149,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tokio::spawn(detection.clone().run());
         detection
     });
+    // Every server sends notifications; each delivery is claimed by one of them.
+    let notify_settings = crate::notify::NotifySettings {
+        first_retry: Duration::from_secs(args.notify_retry_seconds),
+        claim: Duration::from_secs(args.notify_claim_seconds.max(1)),
+        public_url: args.public_url.clone(),
+        ..Default::default()
+    };
+    tokio::spawn(crate::notify::Notifier::new(store.clone(), notify_settings).run());
     if args.retention_days > 0 {
         tokio::spawn(retain_every(store.clone(), args.retention_days, Duration::from_secs(3600)));
     }
@@ -179,6 +195,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         settings.sign_in.oidc_label = Some(oidc.button_label());
         settings.oidc = Some(std::sync::Arc::new(oidc));
     }
+    settings.public_url = args.public_url.clone();
     let public_host = args.public_url.as_ref().and_then(|u| u.host_str().map(str::to_owned));
     settings.hosts = AllowedHosts::new(args.addr.ip().is_loopback(), public_host.as_deref());
     check_sign_in_possible(store.as_ref(), &settings).await?;

@@ -7,6 +7,7 @@ use std::io::Read;
 use std::time::Duration;
 
 use rusty_s3::actions::{ListObjectsV2, ListObjectsV2Response};
+
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 
 use super::S3Error;
@@ -144,6 +145,21 @@ impl S3Client {
     pub fn get(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>, S3Error> {
         let url = self.bucket.get_object(self.credentials.as_ref(), key).sign(SIGNED_FOR);
         self.send(url, &format!("reading {}", self.describe(key)), max_bytes)
+    }
+
+    /// Stores `body` under `key` (a PutObject), replacing any object there.
+    pub fn put(&self, key: &str, body: Vec<u8>, content_type: &str) -> Result<(), S3Error> {
+        let url = self.bucket.put_object(self.credentials.as_ref(), key).sign(SIGNED_FOR);
+        let what = format!("writing {}", self.describe(key));
+        let transport = |e: &dyn std::fmt::Display| S3Error::Transport { what: what.clone(), reason: e.to_string() };
+        let mut response = self.agent.put(url.as_str()).header("content-type", content_type).send(&body[..]).map_err(|e| transport(&e))?;
+        let status = response.status().as_u16();
+        if status == 200 {
+            return Ok(());
+        }
+        let mut text = String::new();
+        let _ = response.body_mut().as_reader().take(64 << 10).read_to_string(&mut text);
+        Err(S3Error::status(&what, status, &text))
     }
 
     /// Sends a signed GET; any answer but 200 becomes an error carrying S3's code and message.

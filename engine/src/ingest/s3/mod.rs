@@ -41,6 +41,15 @@ pub enum S3Error {
 }
 
 impl S3Error {
+    /// Whether trying again later can help: the network, throttling and S3's own faults.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            S3Error::Transport { .. } => true,
+            S3Error::Status { status, .. } => *status == 429 || *status == 503 || *status >= 500,
+            _ => false,
+        }
+    }
+
     /// An S3 error answer, with its `<Code>` and `<Message>` and what to do about common ones.
     fn status(what: &str, status: u16, body: &str) -> S3Error {
         let tag = |name: &str| {

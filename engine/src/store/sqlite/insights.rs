@@ -13,15 +13,17 @@ fn insight_conditions(f: &InsightFilter) -> (String, Vec<Option<String>>, Vec<Op
         AND (? IS NULL OR event_name = ?) AND (? IS NULL OR event_source = ?)
         AND (? IS NULL OR shared_event_id = ? OR instr(start_record, '\"eventID\":\"' || ? || '\"') > 0
              OR instr(COALESCE(end_record, ''), '\"eventID\":\"' || ? || '\"') > 0)
-        AND (? IS NULL OR start_minute >= ?) AND (? IS NULL OR start_minute < ?)";
+        AND (? IS NULL OR start_minute >= ?) AND (? IS NULL OR start_minute < ?)
+        AND (? IS NULL OR triage_state = ?) AND (? = 0 OR suppressed_by IS NULL)";
     let texts = vec![
         f.trail.clone(),
         f.insight_type.map(|t| t.as_str().to_owned()),
         f.event_name.clone(),
         f.event_source.clone(),
         f.event_id.clone(),
+        f.triage_state.map(|s| s.as_str().to_owned()),
     ];
-    (sql.to_owned(), texts, vec![f.from, f.to])
+    (sql.to_owned(), texts, vec![f.from, f.to, Some(i64::from(f.hide_suppressed))])
 }
 
 fn bind_insight_conditions<'q>(
@@ -29,16 +31,21 @@ fn bind_insight_conditions<'q>(
     texts: &'q [Option<String>],
     minutes: &'q [Option<i64>],
 ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    // The placeholders' order: the first five texts (eventID four times), the minutes, then
+    // the triage state and whether to hide suppressed insights.
+    let (state, texts) = texts.split_last().expect("the last text is the triage state");
     for (i, t) in texts.iter().enumerate() {
         let repeat = if i == 4 { 4 } else { 2 };
         for _ in 0..repeat {
             q = q.bind(t);
         }
     }
+    let (hide_suppressed, minutes) = minutes.split_last().expect("the last number is hide_suppressed");
     for m in minutes {
         q = q.bind(m).bind(m);
     }
-    q
+    q = q.bind(state).bind(state);
+    q.bind(hide_suppressed)
 }
 
 impl SqliteStore {
