@@ -4,6 +4,7 @@
 mod access;
 mod bench;
 mod bench_ingest;
+mod bench_notify;
 mod bench_pages;
 mod demo;
 mod destinations;
@@ -52,6 +53,8 @@ enum Command {
     BenchDetect(bench::BenchArgs),
     /// Measure ingest speed (parse only and end to end into SQLite) on ~1M real records.
     BenchIngest(bench_ingest::BenchIngestArgs),
+    /// Measure seconds from a pushed burst to its insight at a webhook (p50/p95 over bursts).
+    BenchNotify(bench_notify::BenchNotifyArgs),
     /// Measure server time per dashboard page with ~1M events and a few hundred insights.
     BenchPages(bench_pages::BenchPagesArgs),
 }
@@ -89,6 +92,7 @@ impl Cli {
             Command::BenchDetect(args) => bench::run(args),
             Command::BenchIngest(args) => bench_ingest::run(args).await,
             Command::BenchPages(args) => bench_pages::run(args).await,
+            Command::BenchNotify(args) => bench_notify::run(args).await,
         }
     }
 }
