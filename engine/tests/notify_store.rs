@@ -236,7 +236,30 @@ async fn triage_states_and_comments_are_kept_beside_the_record(store: Arc<dyn St
     assert_eq!(store.get_insight(&i.shared_event_id).await.unwrap().unwrap().triage.state, TriageState::Acknowledged);
 }
 
+async fn finished_deliveries_age_out_and_comments_go_with_their_insights(store: Arc<dyn Store>) {
+    store.create_trail("prod", None).await.unwrap();
+    store.notify().add_destination(&webhook("hook", None, NOW - HOUR)).await.unwrap();
+    for n in 0..2 {
+        store.save_insight(&insight(&format!("Api{n}"), NOW - 60_000, None, "arn:x"), NOW).await.unwrap();
+    }
+    let notify = store.notify();
+    let claimed = notify.claim_deliveries("a", NOW, 60_000, 1).await.unwrap();
+    notify.finish_delivery(claimed[0].id, "a", NOW, &Outcome::Sent).await.unwrap();
+    // 91 days later (by the clock): the sent one goes, the one still pending stays.
+    store.apply_retention(NOW + 91 * 24 * HOUR, 90).await.unwrap();
+    let left = notify.list_deliveries(None, None, 10).await.unwrap();
+    assert_eq!(left.iter().map(|d| d.status).collect::<Vec<_>>(), [DeliveryStatus::Pending]);
+
+    let i = insight("Api0", NOW - 60_000, None, "arn:x");
+    notify.add_comment(&i.shared_event_id, "bob", NOW, "mine").await.unwrap();
+    store.delete_trail("prod").await.unwrap();
+    store.create_trail("prod", None).await.unwrap();
+    store.save_insight(&i, NOW).await.unwrap();
+    assert_eq!(notify.comments(&i.shared_event_id).await.unwrap(), [], "deleted with the trail's insights");
+}
+
 for_each_backend!(
+    finished_deliveries_age_out_and_comments_go_with_their_insights,
     new_recent_insights_are_queued_for_each_destination_of_their_trail,
     backfills_and_insights_older_than_a_destination_notify_nobody,
     a_suppression_rule_marks_matching_insights_expected_and_unsent,

@@ -28,3 +28,25 @@ where
         .filter_map(|(trail, newest)| newest.map(|n| (trail, retention_cutoff_ms(n.min(now_ms), days))))
         .collect())
 }
+
+/// The notification side of retention: finished deliveries (sent, failed, grouped) older
+/// than `days` by the clock, and the comments of insights retention has removed. Pending
+/// deliveries stay whatever their age.
+pub(crate) async fn forget_finished<DB: Database>(pool: &Pool<DB>, now_ms: i64, days: u32) -> Result<()>
+where
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    sqlx::query::<DB>("DELETE FROM deliveries WHERE status <> 'pending' AND done_ms < $1")
+        .bind(retention_cutoff_ms(now_ms, days))
+        .execute(pool)
+        .await?;
+    sqlx::query::<DB>(
+        "DELETE FROM insight_comments WHERE NOT EXISTS
+           (SELECT 1 FROM insights WHERE insights.shared_event_id = insight_comments.shared_event_id)",
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}

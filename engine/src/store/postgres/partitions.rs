@@ -79,6 +79,7 @@ impl PostgresStore {
     }
 
     pub(super) async fn retain(&self, now_ms: i64, days: u32) -> Result<RetentionReport> {
+        crate::store::retention::forget_finished(&self.pool, now_ms, days).await?;
         let cutoffs = trail_cutoffs(&self.pool, now_ms, days).await?;
         let mut report = RetentionReport::default();
         // A month's partition holds every trail's events: it goes only when the month is

@@ -38,6 +38,7 @@ impl SqliteStore {
                     .await?
                     .rows_affected();
         }
+        crate::store::retention::forget_finished(&self.pool, now_ms, days).await?;
         Ok(report)
     }
 }
