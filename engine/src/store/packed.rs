@@ -123,10 +123,20 @@ mod tests {
 
     #[test]
     fn a_frame_from_another_dictionary_is_named_not_misread() {
+        // A frame of a later dictionary: ours, with the header's dictionary ID changed
+        // (zstd frame format: magic, descriptor, window byte unless single-segment, then the
+        // ID in as many bytes as the descriptor's low two bits say, little-endian).
+        let mut frame = pack(r#"{"eventID":"a","eventName":"RunInstances"}"#);
+        let descriptor = frame[4];
+        assert_eq!(descriptor & 3, 3, "a four-byte dictionary ID");
+        let at = 5 + usize::from(descriptor & 0x20 == 0);
+        assert_eq!(u32::from_le_bytes(frame[at..at + 4].try_into().unwrap()), DICTIONARY_V1_ID);
+        frame[at..at + 4].copy_from_slice(&0x5453_0002u32.to_le_bytes());
+        assert!(matches!(unpack(frame), Err(UnpackError::UnknownDictionary(0x5453_0002))));
+        // Raw-content dictionaries name no ID at all.
         let mut other = zstd::bulk::Compressor::with_dictionary(3, b"some other dictionary words").unwrap();
         let frame = other.compress(b"{\"eventID\":\"a\"}").unwrap();
-        // Raw-content dictionaries have no ID; a trained one from elsewhere would name its own.
-        assert!(unpack(frame).is_err());
+        assert!(matches!(unpack(frame), Err(UnpackError::Corrupt(why)) if why.contains("names no dictionary")));
         let mut damaged = pack(r#"{"eventID":"a","eventName":"RunInstances"}"#);
         let last = damaged.len() - 1;
         damaged[last] ^= 0xff;
