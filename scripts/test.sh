@@ -46,6 +46,11 @@ if [ -z "${TRAILSIGHT_TEST_POSTGRES_URL:-}" ] && command -v pg_isready >/dev/nul
    && pg_isready -q -h 127.0.0.1 -p 5432; then
   export TRAILSIGHT_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:5432/test"
 fi
+if [ -z "${TRAILSIGHT_TEST_POSTGRES_URL:-}" ] && [ "${CI:-}" = true ]; then
+  echo "CI=true but no Postgres answers on 127.0.0.1:5432 (pg_isready) and TRAILSIGHT_TEST_POSTGRES_URL is not set:" >&2
+  echo "start one (trust auth, user postgres, database test) or set TRAILSIGHT_TEST_POSTGRES_URL" >&2
+  exit 1
+fi
 echo "Postgres tests: ${TRAILSIGHT_TEST_POSTGRES_URL:-skipped (no server on 127.0.0.1:5432)}"
 # The frontend is excluded: it only exists for wasm32 (and would merge app's features).
 cargo test --workspace --exclude frontend
