@@ -19,31 +19,40 @@ const WINDOW_PER_WORKER: usize = 2;
 
 /// A counting semaphore for threads, closable so that workers stop when the consumer goes.
 struct Window {
-    state: Mutex<(usize, bool)>, // (free permits, closed)
+    state: Mutex<WindowState>,
     changed: Condvar,
+}
+
+struct WindowState {
+    free: usize,
+    closed: bool,
+    /// Workers waiting for a permit (lets tests see that the window, not chance, stopped them).
+    waiting: usize,
 }
 
 impl Window {
     /// Waits for a permit; `false` when the consumer has gone.
     fn acquire(&self) -> bool {
         let mut state = self.state.lock().expect("window lock");
-        while state.0 == 0 && !state.1 {
+        while state.free == 0 && !state.closed {
+            state.waiting += 1;
             state = self.changed.wait(state).expect("window lock");
+            state.waiting -= 1;
         }
-        if state.1 {
+        if state.closed {
             return false;
         }
-        state.0 -= 1;
+        state.free -= 1;
         true
     }
 
     fn release(&self) {
-        self.state.lock().expect("window lock").0 += 1;
+        self.state.lock().expect("window lock").free += 1;
         self.changed.notify_one();
     }
 
     fn close(&self) {
-        self.state.lock().expect("window lock").1 = true;
+        self.state.lock().expect("window lock").closed = true;
         self.changed.notify_all();
     }
 }
@@ -100,7 +109,7 @@ where
 {
     let workers = workers.clamp(1, inputs.len().max(1));
     let window = Arc::new(Window {
-        state: Mutex::new((workers * WINDOW_PER_WORKER, false)),
+        state: Mutex::new(WindowState { free: workers * WINDOW_PER_WORKER, closed: false, waiting: 0 }),
         changed: Condvar::new(),
     });
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -157,9 +166,22 @@ mod tests {
         let mut ordered = ordered_parallel((0..100).collect::<Vec<u32>>(), 2, move |_| {
             counter.fetch_add(1, Ordering::SeqCst);
         });
+        // Both workers end up waiting for a permit (without a window they would run through
+        // all 100 inputs and never wait), and then exactly the window has started: 2 x 2.
+        let both_waiting = |ordered: &Ordered<u32, ()>| ordered.window.state.lock().unwrap().waiting == 2;
+        let wait_for = |want: usize, ordered: &Ordered<u32, ()>| {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while !(both_waiting(ordered) && started.load(Ordering::SeqCst) == want) {
+                assert!(std::time::Instant::now() < deadline, "started {}, want {want}", started.load(Ordering::SeqCst));
+                std::thread::yield_now();
+            }
+        };
+        wait_for(4, &ordered);
+        // Each input consumed lets exactly one more start.
         ordered.next().await.unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        // One consumed, so at most the window (2 workers x 2) plus that one have started.
-        assert!(started.load(Ordering::SeqCst) <= 5, "{}", started.load(Ordering::SeqCst));
+        wait_for(5, &ordered);
+        ordered.next().await.unwrap();
+        ordered.next().await.unwrap();
+        wait_for(7, &ordered);
     }
 }
