@@ -2,11 +2,39 @@
 // against the server's own database.
 import { expect, Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 
-// The e2e server holds the demo of seed 7 ending 2026-03-10T18:00Z: the Invictus attack
-// yields five insights (see serve-demo.sh).
-export const INSIGHTS = 5;
+/** An insight the demo's attack must raise: its type, API, error code and start (time of day). */
+export interface Expected { type: string; name: string; code?: string; time: string }
+
+/** Worked out from the attack's own records (the bundled Invictus fixture) and AWS's
+ *  definitions, not from trailsight's output: a burst is ten or more calls of one API in one
+ *  minute (the demo's background calls these APIs a few times a day); ApiCallRateInsight
+ *  counts write management calls, ApiErrorRateInsight failed calls per error code. The demo
+ *  keeps the attack's time of day (see serve-demo.sh), so `time` is the start's HH:MM. */
+export function attackInsights(): Expected[] {
+  const gz = fs.readFileSync(path.resolve(__dirname, '../../engine/fixtures/invictus/attack-bursts.json.gz'));
+  const records: any[] = JSON.parse(zlib.gunzipSync(gz).toString('utf8')).Records;
+  const bursts = new Map<string, { e: Expected; n: number }>();
+  const count = (e: Expected) => {
+    const key = `${e.type}|${e.name}|${e.code ?? ''}|${e.time}`;
+    const entry = bursts.get(key) ?? { e, n: 0 };
+    entry.n += 1;
+    bursts.set(key, entry);
+  };
+  for (const r of records) {
+    const time = (r.eventTime as string).slice(11, 16);
+    if (r.readOnly === false) count({ type: 'ApiCallRateInsight', name: r.eventName, time });
+    if (r.errorCode) count({ type: 'ApiErrorRateInsight', name: r.eventName, code: r.errorCode, time });
+  }
+  return [...bursts.values()].filter((b) => b.n >= 10).map((b) => b.e);
+}
+
+// The e2e server holds the demo of seed 7 ending 2026-03-10T18:00Z (see serve-demo.sh).
+export const EXPECTED = attackInsights();
+export const INSIGHTS = EXPECTED.length;
 export const DEMO_END = '2026-03-10T18:00:00Z';
 
 export async function hydrated(page: Page) {
@@ -43,7 +71,6 @@ export interface Server {
  *  refuses to start without a user). */
 export async function startServer(port: number, args: string[], setup: (cli: Server['cli']) => void = () => {}): Promise<Server> {
   const { spawn } = await import('node:child_process');
-  const fs = await import('node:fs');
   const bin = process.env.TRAILSIGHT_BIN ?? path.resolve(__dirname, '../../target/debug/trailsight');
   const db = `${process.env.TMPDIR ?? '/tmp'}/trailsight-e2e-${port}.db`;
   for (const f of [db, `${db}-wal`, `${db}-shm`]) fs.rmSync(f, { force: true });

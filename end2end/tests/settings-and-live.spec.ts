@@ -1,7 +1,7 @@
 // Settings change what detection does, and new insights appear without a reload. This file
 // changes the server's data, so it runs last (files run in name order on one worker).
 import { test, expect } from '@playwright/test';
-import { DEMO_END, INSIGHTS, hydrated, screenshot, trailsight } from './helpers';
+import { DEMO_END, EXPECTED, INSIGHTS, hydrated, screenshot, trailsight } from './helpers';
 
 test('a trail created in settings with call-rate off gets only error-rate insights, live', async ({ page, browser }) => {
   await page.goto('/settings');
@@ -35,12 +35,13 @@ test('a trail created in settings with call-rate off gets only error-rate insigh
   await expect(live.getByTestId('insight-row')).toHaveCount(INSIGHTS);
 
   // The next detection on this trail honours its settings: only error-rate insights.
+  const errorInsights = EXPECTED.filter((e) => e.type === 'ApiErrorRateInsight').length;
   trailsight('demo', '--trail', 'errors-only', '--seed', '7', '--end', DEMO_END);
-  await expect(live.getByTestId('insight-row')).toHaveCount(INSIGHTS + 3, { timeout: 20_000 });
+  await expect(live.getByTestId('insight-row')).toHaveCount(INSIGHTS + errorInsights, { timeout: 20_000 });
   expect(await live.evaluate(() => (window as any).__samePage)).toBe(true);
   await page.goto('/insights?trail=errors-only');
   const rows = page.getByTestId('insight-row');
-  await expect(rows).toHaveCount(3);
+  await expect(rows).toHaveCount(errorInsights);
   expect((await rows.allTextContents()).every((t) => t.includes('ApiErrorRateInsight'))).toBe(true);
 });
 

@@ -54,7 +54,7 @@ test('a destination gets new insights; marking one expected suppresses the next'
     await expect.poll(() => new Set(hook.got.map((r) => r.detail.sharedEventID)).size, { timeout: 20_000 }).toBe(freshCount);
     expect(hook.got.every((r) => r.detail.eventCategory === 'Insight')).toBe(true);
     await expect(rows.first().getByTestId('insight-state')).toHaveText('new');
-    // The attack writes parameters in more than one region: one PutParameter insight each.
+    // PutParameter has a call-rate and an error-rate insight; the rule names one type.
     const freshPutParameter = await rows.filter({ hasText: 'PutParameter' }).count();
 
     // Acknowledge one, comment, then mark it expected with a rule (state shows who did it).
@@ -73,8 +73,8 @@ test('a destination gets new insights; marking one expected suppresses the next'
     await expect(page.getByTestId('triage').getByTestId('insight-state')).toHaveText('expected');
     await screenshot(page, 'triage');
 
-    // The same activity in another trail: stored, suppressed by the rule (its account and
-    // region only), not sent.
+    // The same activity in another trail: stored, suppressed by the rule (its type only),
+    // not sent.
     const before = hook.got.length;
     trailsight('demo', '--trail', 'fresh-2', '--seed', '7', '--end', now);
     await page.goto('/insights?trail=fresh-2');

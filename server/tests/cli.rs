@@ -1,11 +1,13 @@
 //! The command-line contract, run as a user runs it: the real binary, real files, a real
 //! SQLite database.
 
+mod expected;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-const ATTACK: &[u8] = include_bytes!("../../engine/fixtures/invictus/attack-bursts.json.gz");
+use expected::{attack_insights, attack_records, of_record, ATTACK};
 
 fn trailsight(db: &Path, args: &[&str]) -> Output {
     trailsight_with_stdin(db, args, b"")
@@ -50,7 +52,9 @@ fn bad_files_are_named_with_their_reason_and_good_files_still_ingest() {
     let out = trailsight(&db, &["ingest", "--trail", "t", root.to_str().unwrap()]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(1), "rejections make the exit status 1\n{stderr}");
-    assert!(stdout.contains("5 files, 175 records stored, 0 duplicates skipped, 4 rejected"), "{stdout}");
+    // The attack's records, and the one good record of one-bad-record.json.
+    let good = attack_records().len() + 1;
+    assert!(stdout.contains(&format!("5 files, {good} records stored, 0 duplicates skipped, 4 rejected")), "{stdout}");
     assert!(stderr.contains("truncated.json.gz: gzip data is truncated or corrupt"), "{stderr}");
     assert!(stderr.contains("invalid.json: invalid JSON"), "{stderr}");
     assert!(stderr.contains("empty.json: the file is empty"), "{stderr}");
@@ -60,7 +64,7 @@ fn bad_files_are_named_with_their_reason_and_good_files_still_ingest() {
     let again = trailsight(&db, &["ingest", "--trail", "t", "--json", root.to_str().unwrap()]);
     let summary: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(summary["records_stored"], 0);
-    assert_eq!(summary["duplicates_skipped"], 175);
+    assert_eq!(summary["duplicates_skipped"], good);
     assert_eq!(summary["rejections"].as_array().unwrap().len(), 4);
     assert_eq!(summary["rejections"][0]["input"].as_str().unwrap().rsplit('/').next(), Some("empty.json"));
 }
@@ -82,15 +86,19 @@ fn demo_detect_and_insights_json_form_complete_start_end_pairs() {
     let db = dir.path().join("t.db");
     let demo = trailsight(&db, &["demo", "--seed", "7", "--end", "2026-03-10T18:00:00Z"]);
     assert!(demo.status.success(), "{}", text(&demo.stderr));
-    assert!(text(&demo.stdout).contains("5 insights, 5 new"), "{}", text(&demo.stdout));
+    let expected = attack_insights();
+    let n = expected.len();
+    assert!(text(&demo.stdout).contains(&format!("{n} insights, {n} new")), "{}", text(&demo.stdout));
 
     let rerun = trailsight(&db, &["detect", "--now", "2026-03-10T18:00:00Z"]);
-    assert!(text(&rerun.stdout).contains("5 insights, 0 new or newly ended"), "{}", text(&rerun.stdout));
+    assert!(text(&rerun.stdout).contains(&format!("{n} insights, 0 new or newly ended")), "{}", text(&rerun.stdout));
 
     let out = trailsight(&db, &["insights", "--format", "json"]);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let records = doc["Records"].as_array().unwrap();
-    assert_eq!(records.len(), 10);
+    let found: std::collections::BTreeSet<_> = records.iter().map(of_record).collect();
+    assert_eq!(found, expected, "the insights differ from the attack's bursts");
+    assert_eq!(records.len(), 2 * n, "a Start and an End each (every burst lasts one minute)");
     for start in records.iter().filter(|r| r["insightDetails"]["state"] == "Start") {
         let id = &start["sharedEventID"];
         let end = records

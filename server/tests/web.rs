@@ -64,26 +64,31 @@ async fn pages_render_the_stored_insights_on_the_server() {
 #[tokio::test(flavor = "multi_thread")]
 async fn long_lists_are_paginated_in_the_url() {
     let (router, store, _dir) = demo_router().await;
-    let template = store.list_insights(&Default::default()).await.unwrap().remove(0);
+    let mut template = store.list_insights(&Default::default()).await.unwrap();
+    let demo = template.len();
+    let template = template.remove(0);
     for n in 0..30 {
         let mut extra = template.clone();
         extra.shared_event_id = format!("extra-{n:02}");
         extra.start_minute -= 100 + n;
         store.save_insight(&extra, 0).await.unwrap();
     }
+    // 25 a page (the console's page size): the demo's insights and 30 more make two pages.
+    let total = demo + 30;
+    assert!((26..=50).contains(&total));
     let (_, _, first) = get(&router, "/insights").await;
-    assert!(first.contains("1–25 of 35 insights") && first.contains("Page 1 of 2"));
+    assert!(first.contains(&format!("1–25 of {total} insights")) && first.contains("Page 1 of 2"));
     assert_eq!(first.matches("data-testid=\"insight-row\"").count(), 25);
     let (_, _, second) = get(&router, "/insights?page=2").await;
-    assert!(second.contains("26–35 of 35 insights") && second.contains("Page 2 of 2"));
-    assert_eq!(second.matches("data-testid=\"insight-row\"").count(), 10);
+    assert!(second.contains(&format!("26–{total} of {total} insights")) && second.contains("Page 2 of 2"));
+    assert_eq!(second.matches("data-testid=\"insight-row\"").count(), total - 25);
 
     // A page past the end, even the largest u32 (whose offset overflowed and panicked in
-    // debug builds), shows the last page: 35 insights at 25 a page end on page 2.
+    // debug builds), shows the last page.
     for page in ["3", "4294967295"] {
         let (status, _, last) = get(&router, &format!("/insights?page={page}")).await;
         assert_eq!(status, StatusCode::OK, "page={page}");
-        assert!(last.contains("26–35 of 35 insights") && last.contains("Page 2 of 2"), "page={page}");
+        assert!(last.contains(&format!("26–{total} of {total} insights")) && last.contains("Page 2 of 2"), "page={page}");
     }
     let (status, _, beyond_u32) = get(&router, "/insights?page=4294967296").await;
     assert_eq!(status, StatusCode::OK);

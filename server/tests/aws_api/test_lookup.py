@@ -5,6 +5,8 @@ from datetime import datetime, timezone
 import pytest
 from botocore.exceptions import ClientError
 
+import attack
+
 ATTACK_DAY = datetime(2026, 3, 10, tzinfo=timezone.utc)
 
 
@@ -28,15 +30,21 @@ def test_paging_through_all_insight_events(client):
     pages = client.get_paginator("lookup_events").paginate(EventCategory="insight", PaginationConfig={"PageSize": 3})
     events = [e for page in pages for e in page["Events"]]
     records = [json.loads(e["CloudTrailEvent"]) for e in events]
-    assert len(events) == 10, "five insights, each a Start and an End"
-    assert len({e["EventId"] for e in events}) == 10
+    expected = attack.insights()
+    found = {(r["insightDetails"]["insightType"], r["insightDetails"]["eventName"], r["insightDetails"].get("errorCode"))
+             for r in records}
+    assert found == expected, "the insights differ from the attack's bursts"
+    assert len(events) == 2 * len(expected), "each insight a Start and an End"
+    assert len({e["EventId"] for e in events}) == len(events)
     starts = {r["sharedEventID"] for r in records if r["insightDetails"]["state"] == "Start"}
     ends = {r["sharedEventID"] for r in records if r["insightDetails"]["state"] == "End"}
-    assert starts == ends and len(starts) == 5
+    assert starts == ends and len(starts) == len(expected)
 
     by_name = client.lookup_events(EventCategory="insight",
                                    LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "GetPasswordData"}])
-    assert {e["EventName"] for e in by_name["Events"]} == {"GetPasswordData"} and len(by_name["Events"]) == 2
+    password_insights = [k for k in expected if k[1] == "GetPasswordData"]
+    assert {e["EventName"] for e in by_name["Events"]} == {"GetPasswordData"}
+    assert len(by_name["Events"]) == 2 * len(password_insights)
     one = events[0]["EventId"]
     by_id = client.lookup_events(EventCategory="insight", LookupAttributes=[{"AttributeKey": "EventId", "AttributeValue": one}])
     assert [e["EventId"] for e in by_id["Events"]] == [one]
@@ -124,16 +132,20 @@ def test_insights_metric_data_behind_the_graph(client):
     filled = client.list_insights_metric_data(DataType="FillWithZeros", **common)
     assert len(filled["Timestamps"]) == len(filled["Values"]) == 21
     values = dict(zip(filled["Timestamps"], filled["Values"]))
-    assert values[at(11, 58)] == 67.0, "the burst minute: 42 calls and 25 throttled calls"
+    burst = attack.calls_per_minute("PutParameter", writes_only=True)
+    (hour, minute), most = burst.most_common(1)[0]
+    assert values[at(hour, minute)] == float(most), "the burst minute: every PutParameter call in it"
     nonzero = client.list_insights_metric_data(DataType="NonZeroData", **common)
     assert nonzero["Values"] and all(v > 0 for v in nonzero["Values"])
-    assert at(11, 58) in nonzero["Timestamps"]
+    assert at(hour, minute) in nonzero["Timestamps"]
 
     errors = client.list_insights_metric_data(
         EventSource="ssm.amazonaws.com", EventName="PutParameter", InsightType="ApiErrorRateInsight",
         ErrorCode="ThrottlingException", StartTime=at(11, 0), EndTime=at(13, 0), Period=3600)
     assert errors["ErrorCode"] == "ThrottlingException"
-    assert dict(zip(errors["Timestamps"], errors["Values"]))[at(11, 0)] == 25.0
+    throttled = attack.calls_per_minute("PutParameter", error_code="ThrottlingException")
+    in_hour = sum(n for (h, _), n in throttled.items() if h == 11)
+    assert dict(zip(errors["Timestamps"], errors["Values"]))[at(11, 0)] == float(in_hour)
 
     paged = client.list_insights_metric_data(MaxResults=5, **common)
     assert len(paged["Values"]) == 5 and paged["NextToken"]
