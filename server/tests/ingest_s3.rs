@@ -169,3 +169,47 @@ async fn a_second_run_reads_only_the_new_objects() {
     let (out, summary) = moto.ingest(&db);
     assert_eq!((out.status.code(), summary["files"].as_u64()), (Some(0), Some(0)), "{summary}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn follow_reads_objects_as_they_arrive() {
+    let moto = match start_moto() {
+        Ok(moto) => moto,
+        Err(why) if std::env::var("CI").as_deref() == Ok("true") => panic!("moto is required in CI: {why}"),
+        Err(why) => return println!("SKIPPED follow_reads_objects_as_they_arrive: {why}"),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("follow.db");
+    let records = fixture_records();
+    let chunk: Vec<&[serde_json::Value]> = records.chunks(30).collect();
+    let day = "logs/AWSLogs/111122223333/CloudTrail/us-east-1/2023/07/10";
+    let first = dir.path().join("first");
+    put(&first, &format!("{day}/111122223333_CloudTrail_us-east-1_20230710T0900Z_a.json.gz"), chunk[0]);
+    moto.upload(&first);
+
+    let mut follower = Command::new(env!("CARGO_BIN_EXE_trailsight"))
+        .args(["ingest", "--trail", "prod", "--follow", "--poll-secs", "0.2", "--endpoint-url", &moto.endpoint])
+        .arg(format!("s3://{BUCKET}/logs"))
+        .env("TRAILSIGHT_DB", format!("sqlite://{}", db.display()))
+        .env("RUST_LOG", "warn")
+        .envs(credentials())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let wait_for = async |want: usize| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !db.exists() || stored_ids(&db).await != want {
+            assert!(Instant::now() < deadline, "{want} records not stored within a minute");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    wait_for(30).await;
+    // A new object, delivered while it watches: read at its next poll, without a restart.
+    let second = dir.path().join("second");
+    put(&second, &format!("{day}/111122223333_CloudTrail_us-east-1_20230710T1000Z_b.json.gz"), chunk[1]);
+    moto.upload(&second);
+    wait_for(60).await;
+    assert!(follower.try_wait().unwrap().is_none(), "--follow keeps running");
+    let _ = follower.kill();
+    let _ = follower.wait();
+}
