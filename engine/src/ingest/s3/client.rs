@@ -49,7 +49,12 @@ fn profile_credentials() -> Option<Credentials> {
         .ok()
         .or_else(|| std::env::var("HOME").ok().map(|home| format!("{home}/.aws/credentials")))?;
     let profile = std::env::var("AWS_PROFILE").unwrap_or_else(|_| "default".into());
-    let text = std::fs::read_to_string(path).ok()?;
+    parse_profile(&std::fs::read_to_string(path).ok()?, &profile)
+}
+
+/// The keys of `[profile]` in a shared credentials file's text: both keys are needed, a
+/// session token is optional; other profiles, comments and unknown keys are ignored.
+fn parse_profile(text: &str, profile: &str) -> Option<Credentials> {
     let (mut in_profile, mut key, mut secret, mut token) = (false, None, None, None);
     for line in text.lines().map(str::trim) {
         if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
@@ -176,5 +181,24 @@ impl S3Client {
             return Err(S3Error::TooLarge { what: what.to_owned(), limit_mb: max_bytes >> 20 });
         }
         Ok(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_profile;
+
+    const FILE: &str = "# keys\n[default]\naws_access_key_id = AKIADEFAULT\naws_secret_access_key=secret/default\n\n\
+        [ audit ]\naws_access_key_id=ASIAAUDIT\n  aws_secret_access_key = s2  \naws_session_token = tok\nregion = eu-west-1\n\
+        [broken]\naws_access_key_id = AKIAONLY\n";
+
+    #[test]
+    fn a_profiles_keys_are_read_and_others_ignored() {
+        let default = parse_profile(FILE, "default").unwrap();
+        assert_eq!((default.key(), default.secret(), default.token()), ("AKIADEFAULT", "secret/default", None));
+        let audit = parse_profile(FILE, "audit").unwrap();
+        assert_eq!((audit.key(), audit.secret(), audit.token()), ("ASIAAUDIT", "s2", Some("tok")));
+        assert!(parse_profile(FILE, "broken").is_none(), "a profile without its secret gives no credentials");
+        assert!(parse_profile(FILE, "missing").is_none());
     }
 }
