@@ -1,7 +1,7 @@
 // The insight page: graph with its band and spans, the facts, each tab, copy buttons, and
 // a shared link that opens the same view in a fresh browser.
 import { test, expect } from '@playwright/test';
-import { hydrated, insightId, screenshot } from './helpers';
+import { EXPECTED, hydrated, insightId, screenshot } from './helpers';
 
 test('clicking an insight shows its graph, facts and attributions', async ({ page }) => {
   await page.goto('/insights');
@@ -14,7 +14,8 @@ test('clicking an insight shows its graph, facts and attributions', async ({ pag
   const facts = page.getByTestId('insight-facts');
   await expect(facts).toContainText('ApiCallRateInsight');
   await expect(facts).toContainText('ssm.amazonaws.com');
-  await expect(facts).toContainText('2026-03-10 11:58 UTC');
+  const start = EXPECTED.find((e) => e.type === 'ApiCallRateInsight' && e.name === 'PutParameter')!.time;
+  await expect(facts).toContainText(`2026-03-10 ${start} UTC`);
   await expect(facts).toContainText(id);
 
   // The graph: the calls line and the insight's band; a 1-minute insight defaults to 3 h.
