@@ -147,7 +147,12 @@ macro_rules! sql_notify {
             async fn list_destinations(&self) -> Result<Vec<Destination>> {
                 let sql = format!("SELECT {DESTINATION_COLUMNS} FROM destinations ORDER BY name");
                 let rows = sqlx::query::<$db>(&sql).fetch_all(&self.pool).await?;
-                rows.iter().map(destination_from_row).collect()
+                // One unreadable row (edited by hand) must not stop every other destination:
+                // it is logged and left out (its deliveries fail naming it as removed).
+                Ok(rows
+                    .iter()
+                    .filter_map(|row| destination_from_row(row).map_err(|e| tracing::error!("{e}")).ok())
+                    .collect())
             }
 
             async fn get_destination(&self, name: &str) -> Result<Option<Destination>> {

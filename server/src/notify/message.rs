@@ -77,13 +77,23 @@ pub struct Summary {
 /// Longest value shown (user agents can be kilobytes).
 const MAX_VALUE_CHARS: usize = 160;
 
-fn cut(text: &str) -> String {
-    if text.chars().count() <= MAX_VALUE_CHARS {
-        text.to_owned()
+/// At most `max` characters, control characters (a CR/LF in a pushed eventName would start
+/// a new e-mail header line or Slack paragraph) as spaces.
+fn cut_to(text: &str, max: usize) -> String {
+    let clean = |c: char| if c.is_control() { ' ' } else { c };
+    if text.chars().count() <= max {
+        text.chars().map(clean).collect()
     } else {
-        format!("{}…", text.chars().take(MAX_VALUE_CHARS).collect::<String>())
+        format!("{}…", text.chars().take(max - 1).map(clean).collect::<String>())
     }
 }
+
+fn cut(text: &str) -> String {
+    cut_to(text, MAX_VALUE_CHARS)
+}
+
+/// Slack refuses a header block longer than this (and with it the whole message).
+const SLACK_HEADER_CHARS: usize = 150;
 
 fn rate(x: f64) -> String {
     if x >= 10.0 { format!("{x:.0}") } else { format!("{x:.2}").trim_end_matches('0').trim_end_matches('.').to_owned() }
@@ -94,21 +104,21 @@ pub fn summary(event: &InsightEvent, trail: &str, public_url: Option<&url::Url>)
     let d = &event.insight_details;
     let started = d.state == "Start";
     let what = if d.insight_type == "ApiErrorRateInsight" { "error rate" } else { "call rate" };
-    let title = format!(
+    let title = cut(&format!(
         "{} {what}: {} {}{}",
         if started { "Unusual" } else { "Back to normal" },
         d.event_source.trim_end_matches(".amazonaws.com"),
         d.event_name,
         d.error_code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default()
-    );
+    ));
     let stats = &d.insight_context.statistics;
     let unit = if d.insight_type == "ApiErrorRateInsight" { "errors/min" } else { "calls/min" };
     let mut lines = vec![
         ("Insight".to_owned(), format!("{} {}", d.insight_type, d.state)),
-        ("API".to_owned(), format!("{} {}", d.event_source, d.event_name)),
+        ("API".to_owned(), cut(&format!("{} {}", d.event_source, d.event_name))),
     ];
     if let Some(code) = &d.error_code {
-        lines.push(("Error code".to_owned(), code.clone()));
+        lines.push(("Error code".to_owned(), cut(code)));
     }
     lines.push((
         "Rate".to_owned(),
@@ -122,7 +132,7 @@ pub fn summary(event: &InsightEvent, trail: &str, public_url: Option<&url::Url>)
     if let (false, Some(minutes)) = (started, stats.insight_duration) {
         lines.push(("Duration".to_owned(), format!("{minutes} min")));
     }
-    lines.push(("Account / region / trail".to_owned(), format!("{} / {} / {trail}", event.recipient_account_id, event.aws_region)));
+    lines.push(("Account / region / trail".to_owned(), cut(&format!("{} / {} / {trail}", event.recipient_account_id, event.aws_region))));
     lines.push((if started { "Started" } else { "Ended" }.to_owned(), event.event_time.clone()));
     let mut tables = Vec::new();
     for (attribute, heading) in [("userIdentityArn", "Top identities"), ("userAgent", "Top user agents")] {
@@ -139,7 +149,9 @@ pub fn summary(event: &InsightEvent, trail: &str, public_url: Option<&url::Url>)
             }
         }
     }
-    let link = public_url.and_then(|u| u.join(&format!("insights/{}", event.shared_event_id)).ok()).map(|u| u.to_string());
+    // `https://host/trailsight` is a folder: without its trailing slash, join would drop it.
+    let base = public_url.map(|u| if u.path().ends_with('/') { u.clone() } else { u.join(&format!("{}/", u.path())).unwrap_or_else(|_| u.clone()) });
+    let link = base.and_then(|u| u.join(&format!("insights/{}", event.shared_event_id)).ok()).map(|u| u.to_string());
     Summary { title, started, lines, tables, link }
 }
 
@@ -167,7 +179,7 @@ pub fn slack_message(s: &Summary) -> serde_json::Value {
     serde_json::json!({
         "text": format!("{icon} {}", slack_escape(&s.title)),
         "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": cut(&s.title)}},
+            {"type": "header", "text": {"type": "plain_text", "text": cut_to(&s.title, SLACK_HEADER_CHARS)}},
             {"type": "section", "text": {"type": "mrkdwn", "text": body}},
         ],
     })
@@ -241,9 +253,21 @@ mod tests {
     }
 
     #[test]
+    fn a_long_or_multi_line_event_name_cannot_break_a_message() {
+        let mut e = event("1", "us-east-1");
+        e.insight_details.event_name = format!("Run\r\nBcc: everyone@example.com\r\n{}", "x".repeat(500));
+        let s = summary(&e, "prod", None);
+        assert!(!s.title.contains(['\r', '\n']) && s.title.chars().count() <= MAX_VALUE_CHARS, "{}", s.title);
+        let header = slack_message(&s)["blocks"][0]["text"]["text"].as_str().unwrap().to_owned();
+        assert!(header.chars().count() <= SLACK_HEADER_CHARS, "{}", header.chars().count());
+    }
+
+    #[test]
     fn caller_set_values_are_escaped_for_people() {
         let s = summary(&event("1", "us-east-1"), "prod", Some(&"https://ts.example.com/".parse().unwrap()));
         assert_eq!(s.link.as_deref(), Some("https://ts.example.com/insights/s1"));
+        let under_a_path = summary(&event("1", "us-east-1"), "prod", Some(&"https://ts.example.com/trailsight".parse().unwrap()));
+        assert_eq!(under_a_path.link.as_deref(), Some("https://ts.example.com/trailsight/insights/s1"));
         assert!(email_html(&s).contains("user/&lt;script&gt;") && !email_html(&s).contains("<script>"));
         let slack = slack_message(&s).to_string();
         assert!(slack.contains("user/&lt;script&gt;") && !slack.contains("<script>"), "{slack}");
