@@ -45,13 +45,13 @@ impl Target {
         }
     }
 
-    /// What the destination reaches, without its secrets (for lists and logs): a webhook's
-    /// URL without its query or credentials, only the host of a Slack URL, the SMTP server
-    /// without its password.
+    /// What the destination reaches, without its secrets (for lists and logs): only the host
+    /// of a webhook or Slack URL (their paths often are the secret: Slack, Discord and
+    /// Mattermost put the token there), the SMTP server without its password.
     pub fn describe(&self) -> String {
         match self {
             Target::Webhook { url, secret } => {
-                format!("{}{}", redact_url(url, false), if secret.is_some() { " (signed)" } else { "" })
+                format!("{}{}", redact_url(url, true), if secret.is_some() { " (signed)" } else { "" })
             }
             Target::Slack { url } => redact_url(url, true),
             Target::Email { to, smtp, .. } => format!("{} via {}", to.join(", "), redact_url(smtp, false)),
@@ -103,7 +103,8 @@ fn http_url(field: &str, text: Option<&str>) -> Result<String, String> {
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
         return Err(format!("{field} must be an http:// or https:// URL with a host"));
     }
-    Ok(text.to_owned())
+    // The parsed form: what the HTTP client will accept (no stray tabs or backslashes).
+    Ok(url.as_str().to_owned())
 }
 
 impl TargetSpec {
@@ -128,7 +129,13 @@ impl TargetSpec {
                 }
                 let smtp = self.smtp.filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "smtp://127.0.0.1:25".to_owned());
                 match url::Url::parse(&smtp) {
-                    Ok(u) if matches!(u.scheme(), "smtp" | "smtps") && u.host_str().is_some() => {}
+                    Ok(u) if matches!(u.scheme(), "smtp" | "smtps") && u.host_str().is_some() => {
+                        // A password must never cross the network in the clear.
+                        let encrypted = u.scheme() == "smtps" || u.query_pairs().any(|(k, v)| k == "tls" && v == "required");
+                        if (!u.username().is_empty() || u.password().is_some()) && !encrypted {
+                            return Err("--smtp with a user and password needs TLS: use smtps://user:password@host or smtp://user:password@host:587?tls=required".into());
+                        }
+                    }
                     _ => return Err("--smtp must be a URL such as smtp://mail.example.com:587?tls=required or smtps://user:password@mail.example.com".into()),
                 }
                 let from = self.from.filter(|f| !f.trim().is_empty()).unwrap_or_else(|| "trailsight@localhost".to_owned());
@@ -452,6 +459,10 @@ mod tests {
                 from: "trailsight@localhost".into()
             }
         );
+        let clear = TargetSpec { to: vec!["a@b.c".into()], smtp: Some("smtp://me:pw@mail.example.com:587".into()), ..spec("email") };
+        assert!(clear.check().unwrap_err().contains("needs TLS"));
+        let starttls = TargetSpec { to: vec!["a@b.c".into()], smtp: Some("smtp://me:pw@mail.example.com:587?tls=required".into()), ..spec("email") };
+        assert!(starttls.check().is_ok());
         let bad_to = TargetSpec { to: vec!["not an address".into()], ..spec("email") };
         assert!(bad_to.check().unwrap_err().contains("not an e-mail address"));
         let s3 = TargetSpec { bucket: Some("s3://logs-bucket/insights/".into()), ..spec("s3") };
@@ -464,8 +475,8 @@ mod tests {
     fn descriptions_hide_secrets() {
         let slack = Target::Slack { url: "https://hooks.slack.com/services/T000/B000/XXXXSECRET".into() };
         assert_eq!(slack.describe(), "https://hooks.slack.com/…");
-        let hook = Target::Webhook { url: "https://user:pw@example.com:8443/hook?token=abc".into(), secret: Some("s".into()) };
-        assert_eq!(hook.describe(), "https://example.com:8443/hook (signed)");
+        let hook = Target::Webhook { url: "https://user:pw@example.com:8443/api/webhooks/1/TOKEN?token=abc".into(), secret: Some("s".into()) };
+        assert_eq!(hook.describe(), "https://example.com:8443/… (signed)");
         let mail = Target::Email { to: vec!["a@b.c".into()], smtp: "smtps://me:pw@mail.example.com".into(), from: "t@b.c".into() };
         assert_eq!(mail.describe(), "a@b.c via smtps://mail.example.com");
     }

@@ -258,7 +258,61 @@ async fn finished_deliveries_age_out_and_comments_go_with_their_insights(store: 
     assert_eq!(notify.comments(&i.shared_event_id).await.unwrap(), [], "deleted with the trail's insights");
 }
 
+async fn only_insights_a_destination_was_told_about_group_the_next_one(store: Arc<dyn Store>) {
+    store.create_trail("prod", None).await.unwrap();
+    store.notify().add_destination(&webhook("hook", None, NOW - 2 * HOUR)).await.unwrap();
+    let notify = store.notify();
+    // The autoscaler's burst is expected; an attacker's on the same API 20 minutes after it
+    // ended must still be told (it is not grouped with an insight nobody was told about).
+    let rule = SuppressionRule {
+        name: "autoscaler".into(),
+        insight_type: None,
+        event_source: "ec2.amazonaws.com".into(),
+        event_name: "RunInstances".into(),
+        account: None,
+        region: None,
+        identity: Some("arn:aws:iam::123456789012:role/autoscaler".into()),
+        until_ms: None,
+        reason: String::new(),
+        created_by: "alice".into(),
+        created_ms: NOW - HOUR,
+    };
+    notify.add_suppression(&rule).await.unwrap();
+    let expected = insight("RunInstances", NOW - 60 * 60_000, Some(5), "arn:aws:iam::123456789012:role/autoscaler");
+    let attack = insight("RunInstances", NOW - 35 * 60_000, None, "arn:aws:iam::123456789012:user/mallory");
+    store.save_insight(&expected, NOW).await.unwrap();
+    store.save_insight(&attack, NOW).await.unwrap();
+    assert_eq!(outbox(&store).await, [("hook".to_owned(), event_id(&attack.start_record), DeliveryStatus::Pending)]);
+
+    // Reopening the expected one takes it out of its rule's shadow.
+    notify.set_triage(&expected.shared_event_id, TriageState::New, "bob", NOW).await.unwrap();
+    let reopened = store.get_insight(&expected.shared_event_id).await.unwrap().unwrap();
+    assert_eq!((reopened.triage.state, reopened.triage.suppressed_by), (TriageState::New, None));
+}
+
+async fn an_end_is_claimed_only_after_its_start(store: Arc<dyn Store>) {
+    store.create_trail("prod", None).await.unwrap();
+    store.notify().add_destination(&webhook("hook", None, NOW - HOUR)).await.unwrap();
+    let notify = store.notify();
+    store.save_insight(&insight("RunInstances", NOW - 10 * 60_000, None, "arn:x"), NOW).await.unwrap();
+    let start = notify.claim_deliveries("a", NOW, 60_000, 10).await.unwrap();
+    assert_eq!(start.len(), 1);
+    // The Start fails and waits a minute; meanwhile the insight ends.
+    let retry = Outcome::Retry { at_ms: NOW + 60_000, error: "503".into() };
+    notify.finish_delivery(start[0].id, "a", NOW, &retry).await.unwrap();
+    store.save_insight(&insight("RunInstances", NOW - 10 * 60_000, Some(5), "arn:x"), NOW + 1000).await.unwrap();
+    assert!(notify.claim_deliveries("a", NOW + 2000, 60_000, 10).await.unwrap().is_empty(), "the End waits for its Start");
+    let due = notify.claim_deliveries("a", NOW + 61_000, 60_000, 10).await.unwrap();
+    assert_eq!(due.iter().map(|d| d.id).collect::<Vec<_>>(), [start[0].id], "the Start goes first, alone");
+    notify.finish_delivery(start[0].id, "a", NOW + 61_000, &Outcome::Sent).await.unwrap();
+    let end = notify.claim_deliveries("a", NOW + 62_000, 60_000, 10).await.unwrap();
+    assert_eq!(end.len(), 1);
+    assert!(end[0].record.contains("\"state\":\"End\""));
+}
+
 for_each_backend!(
+    only_insights_a_destination_was_told_about_group_the_next_one,
+    an_end_is_claimed_only_after_its_start,
     finished_deliveries_age_out_and_comments_go_with_their_insights,
     new_recent_insights_are_queued_for_each_destination_of_their_trail,
     backfills_and_insights_older_than_a_destination_notify_nobody,

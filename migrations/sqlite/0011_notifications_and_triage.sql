@@ -73,3 +73,7 @@ CREATE TABLE suppressions (
     created_by TEXT NOT NULL,
     created_ms INTEGER NOT NULL
 );
+
+-- Insights stored before triage existed were seen on the dashboard already: they start as
+-- acknowledged, so Home's "new" count means new since the upgrade, not the whole history.
+UPDATE insights SET triage_state = 'acknowledged', triage_by = 'upgrade (stored before triage)';

@@ -20,6 +20,8 @@ fn trailsight(db: &Path, args: &[&str]) -> Output {
         .env("AWS_REGION", "us-east-1")
         .env_remove("TRAILSIGHT_DESTINATION_SECRET")
         .env_remove("TRAILSIGHT_PUBLIC_URL")
+        .env_remove("TRAILSIGHT_DESTINATION_URL")
+        .env_remove("TRAILSIGHT_DESTINATION_SMTP")
         .output()
         .unwrap()
 }
@@ -62,7 +64,7 @@ fn destinations_are_added_listed_tested_and_removed_without_showing_secrets() {
     let files = dir.path().join("insight-files");
     ok(trailsight(&db, &["destinations", "add", "archive", "--kind", "directory", "--path", files.to_str().unwrap()]));
     let hook = ok(trailsight(&db, &["destinations", "add", "siem", "--kind", "webhook", "--url", "https://siem.example.com/in?key=abc", "--secret", "s3cret"]));
-    assert_eq!(hook.trim(), "added siem: webhook https://siem.example.com/in (signed) (every trail)");
+    assert_eq!(hook.trim(), "added siem: webhook https://siem.example.com/… (signed) (every trail)");
 
     // Mistakes name the option to fix.
     assert!(refused(trailsight(&db, &["destinations", "add", "x", "--kind", "pager"])).contains("use webhook, slack, email, s3 or directory"));

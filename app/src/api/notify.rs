@@ -165,7 +165,10 @@ pub async fn update_rule(name: String, reason: String, until: String) -> Result<
     let mut rule = rules.into_iter().find(|r| r.name == name).ok_or_else(|| AppError::invalid(format!("There is no rule named {name:?}.")))?;
     rule.reason = reason.trim().chars().take(500).collect();
     rule.until_ms = crate::api::triage::parse_until(&until)?;
-    notify.update_suppression(&rule).await.map_err(internal)?;
+    match notify.update_suppression(&rule).await {
+        Err(engine::StoreError::NoSuchSuppression(_)) => return Err(AppError::invalid(format!("There is no rule named {name:?}."))),
+        other => other.map_err(internal)?,
+    }
     audit(&app, &who, "suppression.update", &name, rule.describe()).await;
     Ok(())
 }

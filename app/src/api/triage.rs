@@ -146,14 +146,23 @@ pub async fn mark_expected(
     Ok(())
 }
 
-/// `YYYY-MM-DD` → the instant after that day ends (UTC); empty → no end.
+/// `YYYY-MM-DD` → the instant after that day ends (UTC); empty → no end. A day that does
+/// not exist (2026-02-31) or has already ended is refused: the rule would do nothing.
 #[cfg(feature = "ssr")]
 pub fn parse_until(text: &str) -> Result<Option<i64>, AppError> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
     }
-    crate::query::parse_time_ms(&format!("{text}T00:00:00Z"))
-        .map(|start| Some(start + 86_400_000))
-        .ok_or_else(|| AppError::invalid(format!("{text:?} is not a date such as 2026-12-31.")))
+    let not_a_date = || AppError::invalid(format!("{text:?} is not a date such as 2026-12-31."));
+    let start = crate::query::parse_time_ms(&format!("{text}T00:00:00Z")).ok_or_else(not_a_date)?;
+    // The parser rolls 31 February over into March: a round trip tells.
+    if !engine::time::format_millis(start).starts_with(text) {
+        return Err(not_a_date());
+    }
+    let until = start + 86_400_000;
+    if until <= crate::api::server::now_ms() {
+        return Err(AppError::invalid(format!("{text} has already ended: give a later last day, or none.")));
+    }
+    Ok(Some(until))
 }

@@ -7,6 +7,9 @@
 //! conditions repeated outside the subquery, so that when two servers pick the same row the
 //! second one's UPDATE, after waiting for the first to commit, finds the claim taken and skips
 //! it (Postgres re-checks the WHERE clause on the row it waited for; SQLite has one writer).
+//! On Postgres the subquery also skips rows another server has locked (`SKIP LOCKED`), so
+//! servers claim different rows instead of queueing behind each other. An End is claimed
+//! only once its Start is no longer pending, so people never read "back to normal" first.
 //! As for access, one macro instantiates the SQL for both databases.
 
 use async_trait::async_trait;
@@ -82,16 +85,17 @@ const DELIVERY_COLUMNS: &str = "id, destination, event_id, shared_event_id, trai
 const RULE_COLUMNS: &str = "name, insight_type, event_source, event_name, account, region, identity, until_ms,
     reason, created_by, created_ms";
 
-/// Implements [`NotifyStore`] for `SqlNotify<$db>`.
+/// Implements [`NotifyStore`] for `SqlNotify<$db>`; `$lock` ends the claim's subquery.
 macro_rules! sql_notify {
-    ($db:ty) => {
+    ($db:ty, $lock:literal) => {
         fn destination_from_row(row: &<$db as sqlx::Database>::Row) -> Result<Destination> {
             let name: String = row.get("name");
             let config: String = row.get("config");
+            // The reason names where the JSON broke, never the values (which hold secrets).
             let target: Target = serde_json::from_str(&config).map_err(|e| StoreError::BadRow {
                 table: "destinations",
                 key: name.clone(),
-                reason: e.to_string(),
+                reason: format!("its settings are not valid ({:?} at line {} column {})", e.classify(), e.line(), e.column()),
             })?;
             Ok(Destination {
                 name,
@@ -180,13 +184,22 @@ macro_rules! sql_notify {
 
             async fn claim_deliveries(&self, holder: &str, now_ms: i64, claim_ms: i64, limit: u32) -> Result<Vec<Delivery>> {
                 let sql = format!(
-                    "UPDATE deliveries SET claimed_by = $1, claimed_until_ms = $2
-                     WHERE id IN (SELECT id FROM deliveries
-                                  WHERE status = 'pending' AND next_attempt_ms <= $3
-                                    AND (claimed_until_ms IS NULL OR claimed_until_ms < $3)
-                                  ORDER BY id LIMIT $4)
+                    // The pick is a materialised CTE, run once: as a plain IN subquery with
+                    // FOR UPDATE SKIP LOCKED, Postgres may run it again per row and claim more
+                    // than the LIMIT (seen: 5 claimed with LIMIT 3).
+                    "WITH picked AS MATERIALIZED (
+                         SELECT q.id FROM deliveries q
+                         WHERE q.status = 'pending' AND q.next_attempt_ms <= $3
+                           AND (q.claimed_until_ms IS NULL OR q.claimed_until_ms < $3)
+                           AND NOT EXISTS (SELECT 1 FROM deliveries s
+                               WHERE s.destination = q.destination AND s.shared_event_id = q.shared_event_id
+                                 AND s.id < q.id AND s.status = 'pending')
+                         ORDER BY q.id LIMIT $4 {})
+                     UPDATE deliveries SET claimed_by = $1, claimed_until_ms = $2
+                     WHERE id IN (SELECT id FROM picked)
                        AND status = 'pending' AND (claimed_until_ms IS NULL OR claimed_until_ms < $3)
-                     RETURNING {DELIVERY_COLUMNS}"
+                     RETURNING {DELIVERY_COLUMNS}",
+                    $lock
                 );
                 let rows = sqlx::query::<$db>(&sql)
                     .bind(holder)
@@ -264,8 +277,12 @@ macro_rules! sql_notify {
             }
 
             async fn set_triage(&self, shared_event_id: &str, state: TriageState, by: &str, now_ms: i64) -> Result<()> {
+                // Taking an insight out of "expected" also takes it out of its rule's shadow: a
+                // person reopened it, so it shows again wherever new insights show.
                 let set = sqlx::query::<$db>(
-                    "UPDATE insights SET triage_state = $1, triage_by = $2, triage_ms = $3 WHERE shared_event_id = $4 RETURNING shared_event_id",
+                    "UPDATE insights SET triage_state = $1, triage_by = $2, triage_ms = $3,
+                         suppressed_by = CASE WHEN $1 = 'expected' THEN suppressed_by ELSE NULL END
+                     WHERE shared_event_id = $4 RETURNING shared_event_id",
                 )
                 .bind(state.as_str())
                 .bind(by)
@@ -277,22 +294,21 @@ macro_rules! sql_notify {
             }
 
             async fn add_comment(&self, shared_event_id: &str, author: &str, now_ms: i64, body: &str) -> Result<()> {
-                let mut tx = self.pool.begin().await?;
-                let exists = sqlx::query::<$db>("SELECT shared_event_id FROM insights WHERE shared_event_id = $1")
-                    .bind(shared_event_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if exists.is_none() {
+                // One statement: no read-then-write transaction for SQLite to refuse when ingest
+                // commits in between.
+                let added = sqlx::query::<$db>(
+                    "INSERT INTO insight_comments (shared_event_id, author, at_ms, body)
+                     SELECT shared_event_id, $2, $3, $4 FROM insights WHERE shared_event_id = $1",
+                )
+                .bind(shared_event_id)
+                .bind(author)
+                .bind(now_ms)
+                .bind(body)
+                .execute(&self.pool)
+                .await?;
+                if added.rows_affected() == 0 {
                     return Err(StoreError::NoSuchInsight(shared_event_id.to_owned()));
                 }
-                sqlx::query::<$db>("INSERT INTO insight_comments (shared_event_id, author, at_ms, body) VALUES ($1, $2, $3, $4)")
-                    .bind(shared_event_id)
-                    .bind(author)
-                    .bind(now_ms)
-                    .bind(body)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
                 Ok(())
             }
 
@@ -370,10 +386,10 @@ macro_rules! sql_notify {
 
 mod sqlite_impl {
     use super::*;
-    sql_notify!(sqlx::Sqlite);
+    sql_notify!(sqlx::Sqlite, "");
 }
 
 mod postgres_impl {
     use super::*;
-    sql_notify!(sqlx::Postgres);
+    sql_notify!(sqlx::Postgres, "FOR UPDATE OF q SKIP LOCKED");
 }

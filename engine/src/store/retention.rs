@@ -38,7 +38,8 @@ where
     for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
 {
-    sqlx::query::<DB>("DELETE FROM deliveries WHERE status <> 'pending' AND done_ms < $1")
+    // Grouped rows are never sent, so they have no done_ms: their age is their queueing.
+    sqlx::query::<DB>("DELETE FROM deliveries WHERE status <> 'pending' AND COALESCE(done_ms, queued_ms) < $1")
         .bind(retention_cutoff_ms(now_ms, days))
         .execute(pool)
         .await?;

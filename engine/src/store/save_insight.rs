@@ -34,22 +34,30 @@ const SUPPRESS: &str = "UPDATE insights SET suppressed_by = $1, triage_state = '
 const DESTINATIONS: &str = "SELECT name, max_age_ms, group_minutes FROM destinations
     WHERE (trail IS NULL OR trail = $1) AND created_ms <= $2 ORDER BY name";
 
-/// When the previous insight of the same series ended (or started, if still open).
-const PREVIOUS_END: &str = "SELECT MAX(COALESCE(end_minute, start_minute)) FROM insights
-    WHERE trail = $1 AND insight_type = $2 AND account = $3 AND aws_region = $4 AND event_source = $5
-      AND event_name = $6 AND COALESCE(error_code, '') = $7 AND start_minute < $8";
+/// When the last insight of the same series that this destination was told about ended (or
+/// started, if still open). Only insights it was really sent (or is being sent) count: one
+/// that was suppressed, too old, grouped itself or stored before the destination existed
+/// must not silence a new one, nor may a run of grouped insights extend the window forever.
+const PREVIOUS_TOLD_END: &str = "SELECT MAX(COALESCE(i.end_minute, i.start_minute)) FROM insights i
+    JOIN deliveries d ON d.shared_event_id = i.shared_event_id
+    WHERE d.destination = $1 AND d.status IN ('pending', 'sent', 'failed')
+      AND i.trail = $2 AND i.insight_type = $3 AND i.account = $4 AND i.aws_region = $5 AND i.event_source = $6
+      AND i.event_name = $7 AND COALESCE(i.error_code, '') = $8 AND i.start_minute < $9";
 
 const QUEUE: &str = "INSERT INTO deliveries (destination, event_id, shared_event_id, trail, record, status,
         attempts, next_attempt_ms, queued_ms)
     VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7)
     ON CONFLICT (destination, event_id) DO NOTHING";
 
-/// An End goes wherever its Start was queued, grouped where the Start was.
+/// An End goes wherever its Start was queued (and the destination is still there), grouped
+/// where the Start was, never due before its Start (the claim also waits for the Start).
 const QUEUE_END: &str = "INSERT INTO deliveries (destination, event_id, shared_event_id, trail, record, status,
         attempts, next_attempt_ms, queued_ms)
-    SELECT destination, $1, shared_event_id, trail, $2,
-           CASE WHEN status = 'grouped' THEN 'grouped' ELSE 'pending' END, 0, $3, $3
-    FROM deliveries WHERE event_id = $4
+    SELECT s.destination, $1, s.shared_event_id, s.trail, $2,
+           CASE WHEN s.status = 'grouped' THEN 'grouped' ELSE 'pending' END, 0,
+           CASE WHEN s.next_attempt_ms > $3 THEN s.next_attempt_ms ELSE $3 END, $3
+    FROM deliveries s JOIN destinations ON destinations.name = s.destination AND destinations.created_ms <= s.queued_ms
+    WHERE s.shared_event_id = $5 AND s.event_id = $4
     ON CONFLICT (destination, event_id) DO NOTHING";
 
 const RULES: &str = "SELECT name, insight_type, event_source, event_name, account, region, identity, until_ms,
@@ -106,22 +114,6 @@ macro_rules! sql_save {
                     .bind(now_ms)
                     .fetch_all(&mut *tx)
                     .await?;
-                let previous_end: Option<i64> = if destinations.is_empty() {
-                    None
-                } else {
-                    sqlx::query::<$db>(PREVIOUS_END)
-                        .bind(i.trail.as_str())
-                        .bind(i.insight_type.as_str())
-                        .bind(i.key.account.as_str())
-                        .bind(i.key.region.as_str())
-                        .bind(i.key.event_source.as_str())
-                        .bind(i.key.event_name.as_str())
-                        .bind(i.key.error_code.as_deref().unwrap_or(""))
-                        .bind(i.start_minute)
-                        .fetch_one(&mut *tx)
-                        .await?
-                        .get::<Option<i64>, _>(0)
-                };
                 let start_id = event_id_of(&i.start_record).unwrap_or_else(|| i.shared_event_id.clone());
                 for d in &destinations {
                     let (name, max_age_ms, group_minutes): (String, i64, i64) =
@@ -129,7 +121,24 @@ macro_rules! sql_save {
                     if now_ms - start_ms > max_age_ms {
                         continue;
                     }
-                    let grouped = group_minutes > 0 && previous_end.is_some_and(|end| i.start_minute - end <= group_minutes);
+                    let previous_end: Option<i64> = if group_minutes > 0 {
+                        sqlx::query::<$db>(PREVIOUS_TOLD_END)
+                            .bind(name.as_str())
+                            .bind(i.trail.as_str())
+                            .bind(i.insight_type.as_str())
+                            .bind(i.key.account.as_str())
+                            .bind(i.key.region.as_str())
+                            .bind(i.key.event_source.as_str())
+                            .bind(i.key.event_name.as_str())
+                            .bind(i.key.error_code.as_deref().unwrap_or(""))
+                            .bind(i.start_minute)
+                            .fetch_one(&mut *tx)
+                            .await?
+                            .get::<Option<i64>, _>(0)
+                    } else {
+                        None
+                    };
+                    let grouped = previous_end.is_some_and(|end| i.start_minute - end <= group_minutes);
                     let status = if grouped { DeliveryStatus::Grouped } else { DeliveryStatus::Pending };
                     sqlx::query::<$db>(QUEUE)
                         .bind(name.as_str())
@@ -167,6 +176,7 @@ macro_rules! sql_save {
                         .bind(end_record)
                         .bind(now_ms)
                         .bind(start_id.as_str())
+                        .bind(i.shared_event_id.as_str())
                         .execute(&mut *tx)
                         .await?;
                 }

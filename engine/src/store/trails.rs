@@ -83,12 +83,14 @@ where
     if deleted.is_none() {
         return Err(StoreError::NoSuchTrail(name.to_owned()));
     }
-    // Comments go with their insights; destinations of the trail stay (an admin removes them)
-    // and deliveries already queued are still sent, with the record they copied.
+    // Comments go with their insights, and the trail's own destinations with it (a later trail
+    // of the same name must not inherit them); deliveries already queued are still sent, with
+    // the record they copied, to destinations that remain.
     sqlx::query::<DB>("DELETE FROM insight_comments WHERE shared_event_id IN (SELECT shared_event_id FROM insights WHERE trail = $1)")
         .bind(name)
         .execute(&mut *tx)
         .await?;
+    sqlx::query::<DB>("DELETE FROM destinations WHERE trail = $1").bind(name).execute(&mut *tx).await?;
     for table in TRAIL_TABLES {
         sqlx::query::<DB>(&format!("DELETE FROM {table} WHERE trail = $1")).bind(name).execute(&mut *tx).await?;
     }

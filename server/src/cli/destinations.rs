@@ -47,8 +47,9 @@ struct AddArgs {
     /// Only this trail's insights (default: every trail's).
     #[arg(long)]
     trail: Option<String>,
-    /// webhook, slack: the URL to POST to.
-    #[arg(long)]
+    /// webhook, slack: the URL to POST to. Prefer TRAILSIGHT_DESTINATION_URL when it holds a
+    /// token (a Slack URL does): arguments show in `ps` and the shell's history.
+    #[arg(long, env = "TRAILSIGHT_DESTINATION_URL", hide_env_values = true)]
     url: Option<String>,
     /// webhook: sign each body; receivers check `X-Trailsight-Signature: sha256=<hex
     /// HMAC-SHA256 of the body>`. Prefer TRAILSIGHT_DESTINATION_SECRET (arguments show in `ps`).
@@ -58,8 +59,9 @@ struct AddArgs {
     #[arg(long)]
     to: Vec<String>,
     /// email: the SMTP server, e.g. smtp://mail.example.com:587?tls=required or
-    /// smtps://user:password@mail.example.com (default smtp://127.0.0.1:25).
-    #[arg(long)]
+    /// smtps://user:password@mail.example.com (default smtp://127.0.0.1:25); with a password,
+    /// prefer TRAILSIGHT_DESTINATION_SMTP. A password needs TLS (smtps or tls=required).
+    #[arg(long, env = "TRAILSIGHT_DESTINATION_SMTP", hide_env_values = true)]
     smtp: Option<String>,
     /// email: the sender address (default trailsight@localhost).
     #[arg(long)]

@@ -69,9 +69,16 @@ pub struct Summary {
     pub started: bool,
     /// (label, value) lines in order.
     pub lines: Vec<(String, String)>,
-    /// (heading, rows of "value — insight x/min vs baseline y/min").
-    pub tables: Vec<(String, Vec<String>)>,
+    /// (heading, rows): a value set by callers of AWS (an identity, a user agent) and its
+    /// rates, apart so each destination can quote the value its own way.
+    pub tables: Vec<(String, Vec<Row>)>,
     pub link: Option<String>,
+}
+
+pub struct Row {
+    pub value: String,
+    /// `x/min (baseline y/min)`.
+    pub rates: String,
 }
 
 /// Longest value shown (user agents can be kilobytes).
@@ -142,7 +149,7 @@ pub fn summary(event: &InsightEvent, trail: &str, public_url: Option<&url::Url>)
                 .insight
                 .iter()
                 .take(3)
-                .map(|v| format!("{} — {}/min (baseline {}/min)", cut(&v.value), rate(v.average), rate(baseline(v))))
+                .map(|v| Row { value: cut(&v.value), rates: format!("{}/min (baseline {}/min)", rate(v.average), rate(baseline(v))) })
                 .collect::<Vec<_>>();
             if !rows.is_empty() {
                 tables.push((heading.to_owned(), rows));
@@ -160,6 +167,15 @@ fn slack_escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
+/// A caller-set value in a code span: Slack neither formats it (`*_~`) nor turns a URL in it
+/// into a link (a user agent could carry a phishing link into a security alert).
+fn slack_code(text: &str) -> String {
+    format!("`{}`", slack_escape(&text.replace('`', "'")))
+}
+
+/// Slack refuses a section longer than this (and with it the whole message).
+const SLACK_SECTION_CHARS: usize = 3000;
+
 /// An incoming-webhook message: a plain `text` (notifications, fallbacks) and blocks.
 pub fn slack_message(s: &Summary) -> serde_json::Value {
     let mut body = String::new();
@@ -169,11 +185,16 @@ pub fn slack_message(s: &Summary) -> serde_json::Value {
     for (heading, rows) in &s.tables {
         let _ = writeln!(body, "*{}:*", slack_escape(heading));
         for row in rows {
-            let _ = writeln!(body, "• {}", slack_escape(row));
+            let _ = writeln!(body, "• {} — {}", slack_code(&row.value), row.rates);
         }
     }
     if let Some(link) = &s.link {
         let _ = writeln!(body, "<{}|Open in trailsight>", slack_escape(link));
+    }
+    // Escaping can make caller-set text up to five times longer: the section stays within
+    // Slack's limit whatever it holds (the link, last, is kept when it fits).
+    if body.chars().count() > SLACK_SECTION_CHARS {
+        body = body.chars().take(SLACK_SECTION_CHARS - 1).collect::<String>() + "…";
     }
     let icon = if s.started { ":rotating_light:" } else { ":white_check_mark:" };
     serde_json::json!({
@@ -194,7 +215,7 @@ pub fn email_text(s: &Summary) -> String {
     for (heading, rows) in &s.tables {
         let _ = writeln!(text, "\n{heading}:");
         for row in rows {
-            let _ = writeln!(text, "  - {row}");
+            let _ = writeln!(text, "  - {} — {}", row.value, row.rates);
         }
     }
     if let Some(link) = &s.link {
@@ -217,7 +238,7 @@ pub fn email_html(s: &Summary) -> String {
     for (heading, rows) in &s.tables {
         let _ = writeln!(html, "<h3>{}</h3>\n<ul>", html_escape(heading));
         for row in rows {
-            let _ = writeln!(html, "<li>{}</li>", html_escape(row));
+            let _ = writeln!(html, "<li><code>{}</code> — {}</li>", html_escape(&row.value), html_escape(&row.rates));
         }
         html += "</ul>\n";
     }
@@ -260,6 +281,25 @@ mod tests {
         assert!(!s.title.contains(['\r', '\n']) && s.title.chars().count() <= MAX_VALUE_CHARS, "{}", s.title);
         let header = slack_message(&s)["blocks"][0]["text"]["text"].as_str().unwrap().to_owned();
         assert!(header.chars().count() <= SLACK_HEADER_CHARS, "{}", header.chars().count());
+    }
+
+    #[test]
+    fn escaping_cannot_push_a_slack_message_past_its_limits() {
+        let mut e = event("1", "us-east-1");
+        let hostile = "<".repeat(400) + "https://evil.example/login *bold*";
+        let values = (0..3).map(|i| engine::insight::ValueAverage { value: format!("{i}{hostile}"), average: 10.0 }).collect::<Vec<_>>();
+        for attribute in ["userIdentityArn", "userAgent"] {
+            e.insight_details.insight_context.attributions.push(engine::insight::Attribution {
+                attribute: attribute.into(),
+                insight: values.clone(),
+                baseline: vec![],
+            });
+        }
+        e.insight_details.insight_context.attributions.remove(0);
+        let message = slack_message(&summary(&e, "prod", None));
+        let section = message["blocks"][1]["text"]["text"].as_str().unwrap();
+        assert!(section.chars().count() <= SLACK_SECTION_CHARS, "{}", section.chars().count());
+        assert!(section.contains("• `0&lt;&lt;"), "values are quoted as code: {section}");
     }
 
     #[test]

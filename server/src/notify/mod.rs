@@ -87,31 +87,50 @@ impl Notifier {
 
     /// Claims one batch of due deliveries and sends them; returns how many it claimed.
     pub async fn deliver_due(&self) -> Result<usize, engine::StoreError> {
-        let claimed = self.store.notify().claim_deliveries(&self.holder, now_ms(), self.settings.claim.as_millis() as i64, BATCH).await?;
+        // Read before claiming: a failure here must not leave claims to run out.
+        let destinations: HashMap<String, Destination> =
+            self.store.notify().list_destinations().await?.into_iter().map(|d| (d.name.clone(), d)).collect();
+        let claimed = self.store.notify().claim_deliveries(&self.holder, now_ms(), self.claim_ms(), BATCH).await?;
         if claimed.is_empty() {
             return Ok(0);
         }
-        let destinations: HashMap<String, Destination> =
-            self.store.notify().list_destinations().await?.into_iter().map(|d| (d.name.clone(), d)).collect();
-        let mut sending = tokio::task::JoinSet::new();
         let count = claimed.len();
+        // Each send is cut off well inside the claim, so a slow receiver can neither hold the
+        // batch past it nor let another server send the same delivery meanwhile.
+        let limit = self.settings.claim / 3;
+        let mut sending = tokio::task::JoinSet::new();
+        let mut by_task = HashMap::new();
         for delivery in claimed {
             let destination = destinations.get(&delivery.destination).cloned();
             let public_url = self.settings.public_url.clone();
-            sending.spawn(async move {
-                let result = match &destination {
-                    Some(d) => {
-                        let cx = send::Context { record: &delivery.record, trail: &delivery.trail, public_url: public_url.as_ref() };
-                        send::send(d, &cx).await
-                    }
-                    None => Err(send::SendError { message: "the destination was removed".into(), retry: false, retry_after: None }),
-                };
-                (delivery, destination, result)
+            let (record, trail) = (delivery.record.clone(), delivery.trail.clone());
+            let task = sending.spawn(async move {
+                let Some(d) = destination else { return None };
+                let cx = send::Context { record: &record, trail: &trail, public_url: public_url.as_ref() };
+                Some(match tokio::time::timeout(limit, send::send(&d, &cx)).await {
+                    Ok(result) => result,
+                    Err(_) => Err(send::SendError {
+                        message: format!("no answer within {} s", limit.as_secs()),
+                        retry: true,
+                        retry_after: None,
+                    }),
+                })
             });
+            by_task.insert(task.id(), delivery);
         }
-        while let Some(joined) = sending.join_next().await {
-            let Ok((delivery, destination, result)) = joined else { continue };
-            let outcome = self.outcome(&delivery, destination.as_ref(), result);
+        while let Some(joined) = sending.join_next_with_id().await {
+            let (id, result) = match joined {
+                Ok((id, result)) => (id, result),
+                // A send that panicked is a failure to record like any other, not a claim
+                // left to run out again and again.
+                Err(e) => (e.id(), Some(Err(send::SendError { message: format!("sending failed: {e}"), retry: true, retry_after: None }))),
+            };
+            let Some(delivery) = by_task.remove(&id) else { continue };
+            let result = match result {
+                Some(result) => result,
+                None => Err(self.missing_destination(&delivery.destination).await),
+            };
+            let outcome = self.outcome(&delivery, destinations.get(&delivery.destination), result);
             match &outcome {
                 Outcome::Sent => tracing::info!(destination = %delivery.destination, event = %delivery.event_id, "notification sent"),
                 Outcome::Retry { error, .. } => {
@@ -121,11 +140,28 @@ impl Notifier {
                     tracing::error!(destination = %delivery.destination, event = %delivery.event_id, "notification failed for good: {error}")
                 }
             }
-            if !self.store.notify().finish_delivery(delivery.id, &self.holder, now_ms(), &outcome).await? {
-                tracing::warn!(delivery = delivery.id, "the claim on a notification passed to another server before it was recorded");
+            // Go on with the rest of the batch whatever happens to this one's record.
+            match self.store.notify().finish_delivery(delivery.id, &self.holder, now_ms(), &outcome).await {
+                Ok(true) => {}
+                Ok(false) => tracing::warn!(delivery = delivery.id, "the claim on a notification passed to another server before it was recorded"),
+                Err(e) => tracing::error!(delivery = delivery.id, "cannot record a notification's outcome (it will be sent again): {e}"),
             }
         }
         Ok(count)
+    }
+
+    fn claim_ms(&self) -> i64 {
+        self.settings.claim.as_millis() as i64
+    }
+
+    /// Why a delivery's destination was not among those read: removed, or its stored settings
+    /// cannot be read (kept for a retry: an admin may fix it by removing and adding it again).
+    async fn missing_destination(&self, name: &str) -> send::SendError {
+        match self.store.notify().get_destination(name).await {
+            Ok(None) => send::SendError { message: "the destination was removed".into(), retry: false, retry_after: None },
+            Ok(Some(_)) => send::SendError { message: "the destination was added again meanwhile".into(), retry: true, retry_after: None },
+            Err(e) => send::SendError { message: format!("{e}: remove the destination and add it again"), retry: true, retry_after: None },
+        }
     }
 
     fn outcome(&self, delivery: &Delivery, destination: Option<&Destination>, result: Result<(), send::SendError>) -> Outcome {
@@ -134,7 +170,7 @@ impl Notifier {
             Err(e) => e,
         };
         let attempts = delivery.attempts + 1;
-        let max_attempts = destination.map(|d| d.max_attempts).unwrap_or(1);
+        let max_attempts = destination.map(|d| d.max_attempts).unwrap_or(Destination::DEFAULT_MAX_ATTEMPTS);
         if !error.retry || attempts >= max_attempts {
             let message = if error.retry { format!("{} (gave up after {attempts} attempts)", error.message) } else { error.message };
             return Outcome::Failed { error: message };

@@ -121,7 +121,18 @@ async fn post(url: String, body: Vec<u8>, headers: Vec<(String, String)>) -> Res
         for (name, value) in &headers {
             request = request.header(name, value);
         }
-        let mut response = request.send(&body[..]).map_err(|e| SendError::retry(format!("POST {}: {e}", redact(&url))))?;
+        let mut response = request.send(&body[..]).map_err(|e| {
+            let to = redact(&url);
+            match e {
+                // The network: worth trying again.
+                ureq::Error::Io(_) | ureq::Error::Timeout(_) | ureq::Error::HostNotFound | ureq::Error::ConnectionFailed
+                | ureq::Error::Protocol(_) | ureq::Error::BodyStalled => SendError::retry(format!("POST {to}: {e}")),
+                // The configuration (a URL the client refuses, TLS that cannot work): fixing it
+                // is an admin's job. Named by kind only: some of these print the whole URL.
+                ureq::Error::BadUri(_) | ureq::Error::Http(_) => SendError::fatal(format!("POST {to}: the URL is not usable")),
+                other => SendError::fatal(format!("POST {to}: {}", error_kind(&other))),
+            }
+        })?;
         let status = response.status().as_u16();
         if (200..300).contains(&status) {
             return Ok(());
@@ -140,6 +151,12 @@ async fn post(url: String, body: Vec<u8>, headers: Vec<(String, String)>) -> Res
         Err(SendError { message, retry, retry_after })
     })
     .await
+}
+
+/// What went wrong, without the error's own text (which may hold the URL).
+fn error_kind(e: &ureq::Error) -> String {
+    let debug = format!("{e:?}");
+    debug.split(['(', ' ', '{']).next().unwrap_or("error").to_owned()
 }
 
 /// The URL as error messages show it (never a Slack webhook's secret path or a password).
@@ -175,7 +192,8 @@ fn write_file(root: &Path, key: &str, body: &[u8]) -> Result<(), SendError> {
     let folder = path.parent().expect("the key has folders");
     let failed = |what: &str, e: std::io::Error| SendError::retry(format!("{what} {}: {e}", folder.display()));
     std::fs::create_dir_all(folder).map_err(|e| failed("cannot create", e))?;
-    let temporary = folder.join(format!(".{}.partial", path.file_name().unwrap_or_default().to_string_lossy()));
+    // Per process: two servers re-sending the same delivery must not write one temporary file.
+    let temporary = folder.join(format!(".{}.{}.partial", path.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
     std::fs::write(&temporary, body).map_err(|e| failed("cannot write into", e))?;
     std::fs::rename(&temporary, &path).map_err(|e| failed("cannot write into", e))
 }
