@@ -3,8 +3,11 @@
 //!
 //! - [`sigv4`]: signature verification against the access keys the server is given.
 //! - [`error`]: errors as `{"__type","Message"}` with the model's HTTP status codes.
-//! - [`trails`]: CreateTrail, DescribeTrails, GetTrail, DeleteTrail, GetTrailStatus,
-//!   StartLogging, StopLogging, PutInsightSelectors, GetInsightSelectors.
+//! - [`trails`]: CreateTrail, DescribeTrails, ListTrails, GetTrail, DeleteTrail,
+//!   GetTrailStatus, StartLogging, StopLogging, PutInsightSelectors, GetInsightSelectors.
+//!
+//! Every answer, success or error, carries a fresh `x-amzn-RequestId`, as AWS's do (SDKs put
+//! it in `ResponseMetadata.RequestId`, and scripts log it).
 //! - [`lookup`]: LookupEvents, for management events and insight events.
 //! - [`metrics`]: ListInsightsMetricData, the data behind an insight's graph.
 //!
@@ -54,7 +57,7 @@ const TARGET_PREFIXES: [&str; 2] =
 
 /// The `POST /` handler.
 pub async fn handle(api: AwsApi, request: Request<Body>) -> Response {
-    match serve(&api, request).await {
+    let mut response = match serve(&api, request).await {
         Ok(body) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/x-amz-json-1.1")],
@@ -65,7 +68,24 @@ pub async fn handle(api: AwsApi, request: Request<Body>) -> Response {
             tracing::debug!(kind = e.kind, "AWS API error: {}", e.message);
             e.into_response()
         }
+    };
+    if let Ok(id) = header::HeaderValue::from_str(&request_id()) {
+        response.headers_mut().insert(header::HeaderName::from_static("x-amzn-requestid"), id);
     }
+    response
+}
+
+/// A random request ID in AWS's shape (a UUID, version 4).
+fn request_id() -> String {
+    let mut b = [0u8; 16];
+    // Without randomness the ID is still unique enough to read in a log: the clock's.
+    if getrandom::fill(&mut b).is_err() {
+        b[..16].copy_from_slice(&chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default().to_le_bytes().repeat(2));
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 
 async fn serve(api: &AwsApi, request: Request<Body>) -> Result<Value, AwsError> {
@@ -105,6 +125,7 @@ async fn serve(api: &AwsApi, request: Request<Body>) -> Result<Value, AwsError> 
     let answer = match operation {
         "CreateTrail" => trails::create_trail(store, &ctx, &input).await,
         "DescribeTrails" => trails::describe_trails(store, &ctx, &input).await,
+        "ListTrails" => trails::list_trails(store, &ctx, &input).await,
         "GetTrail" => trails::get_trail(store, &ctx, &input).await,
         "DeleteTrail" => trails::delete_trail(store, &ctx, &input).await,
         "GetTrailStatus" => trails::get_trail_status(store, &ctx, &input).await,

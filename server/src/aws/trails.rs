@@ -106,6 +106,21 @@ pub async fn describe_trails(store: &dyn Store, ctx: &Context, input: &Value) ->
     Ok(json!({ "trailList": trails }))
 }
 
+/// ListTrails: every trail in one page (no NextToken is ever issued, so the aws CLI's and
+/// boto3's paginators stop after it; a NextToken from elsewhere is refused).
+pub async fn list_trails(store: &dyn Store, ctx: &Context, input: &Value) -> Result<Value, AwsError> {
+    if opt_str(input, "NextToken")?.is_some() {
+        return Err(AwsError::new("InvalidTokenException", 400, "The NextToken was not issued by this server."));
+    }
+    let trails: Vec<Value> = store
+        .list_trails()
+        .await?
+        .iter()
+        .map(|t| json!({ "TrailARN": ctx.trail_arn(&t.name), "Name": t.name, "HomeRegion": ctx.region }))
+        .collect();
+    Ok(json!({ "Trails": trails }))
+}
+
 pub async fn get_trail(store: &dyn Store, ctx: &Context, input: &Value) -> Result<Value, AwsError> {
     let trail = existing(store, ctx, &trail_name(input, "Name")?).await?;
     Ok(json!({ "Trail": trail_json(&trail, ctx) }))

@@ -72,3 +72,25 @@ def test_selectors_set_through_the_api_are_the_stored_settings_detection_uses(se
     finally:
         client.put_insight_selectors(TrailName="demo", InsightSelectors=[
             {"InsightType": "ApiCallRateInsight"}, {"InsightType": "ApiErrorRateInsight"}])
+
+
+def test_list_trails_pages_and_every_answer_has_a_request_id(aws, client):
+    # The first call many scripts make, with the CLI's own paginator.
+    listed = aws.json("list-trails")["Trails"]
+    described = client.describe_trails()["trailList"]
+    assert sorted(t["Name"] for t in listed) == sorted(t["Name"] for t in described)
+    for t in listed:
+        assert set(t) == {"TrailARN", "Name", "HomeRegion"}
+        assert t["TrailARN"].endswith(f":trail/{t['Name']}")
+    pages = list(client.get_paginator("list_trails").paginate())
+    assert [t["Name"] for page in pages for t in page["Trails"]] == [t["Name"] for t in listed]
+
+    # boto3 scripts log ResponseMetadata['RequestId']: present, a UUID, new each time, errors too.
+    ids = [client.list_trails()["ResponseMetadata"]["RequestId"] for _ in range(2)]
+    with pytest.raises(ClientError) as error:
+        client.get_trail(Name="no-such-trail")
+    ids.append(error.value.response["ResponseMetadata"]["RequestId"])
+    assert len(set(ids)) == 3 and all(len(i) == 36 and i.count("-") == 4 for i in ids), ids
+    with pytest.raises(ClientError) as error:
+        client.list_trails(NextToken="forged")
+    assert error.value.response["Error"]["Code"] == "InvalidTokenException"
