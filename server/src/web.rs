@@ -43,11 +43,19 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Requests handled at once; more wait their turn rather than exhausting memory.
 const MAX_IN_FLIGHT: usize = 256;
 
-/// The AWS API's settings: the access keys it accepts and the account its ARNs name.
-#[derive(Clone, Debug, Default)]
+/// The AWS API's settings: the access keys it accepts, the account its ARNs name, and the
+/// regions it answers for (a signature scoped to another region is refused).
+#[derive(Clone, Debug)]
 pub struct AwsApiConfig {
     pub credentials: Vec<crate::aws::Credentials>,
     pub account_id: String,
+    pub regions: Vec<String>,
+}
+
+impl Default for AwsApiConfig {
+    fn default() -> Self {
+        AwsApiConfig { credentials: Vec::new(), account_id: "123456789012".into(), regions: vec!["us-east-1".into()] }
+    }
 }
 
 /// Everything the router needs to know besides the store.
@@ -98,6 +106,7 @@ pub fn router(store: Arc<dyn engine::Store>, site_root: &Path, settings: WebSett
         store: store.clone(),
         credentials: settings.aws.credentials,
         account_id: settings.aws.account_id,
+        regions: settings.aws.regions,
     };
     // With the content-hashed bundle (scripts/lib.sh writes pkg/hash.txt), pages name
     // trailsight.<hash>.js/.wasm. Leptos joins the path to the binary's folder, so it must be

@@ -24,6 +24,7 @@ fn router(store: Arc<dyn engine::Store>, dir: &std::path::Path) -> axum::Router 
     let aws = server::web::AwsApiConfig {
         credentials: vec![server::aws::Credentials { access_key_id: KEY_ID.into(), secret_access_key: SECRET.into() }],
         account_id: "123456789012".into(),
+        regions: vec!["us-east-1".into()],
     };
     let mut settings = server::web::WebSettings::for_addr("127.0.0.1:0".parse().unwrap());
     settings.aws = aws;

@@ -30,12 +30,14 @@ use serde_json::Value;
 pub use error::AwsError;
 pub use sigv4::Credentials;
 
-/// What the API needs: the store, the keys it accepts, and the account its ARNs name.
+/// What the API needs: the store, the keys it accepts, the account its ARNs name, and the
+/// regions it serves.
 #[derive(Clone)]
 pub struct AwsApi {
     pub store: Arc<dyn engine::Store>,
     pub credentials: Vec<Credentials>,
     pub account_id: String,
+    pub regions: Vec<String>,
 }
 
 /// Per-request facts operations need.
@@ -109,6 +111,13 @@ async fn serve(api: &AwsApi, request: Request<Body>) -> Result<Value, AwsError> 
     let key_id = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(keys::access_key_id);
     let (credentials, who) = keys::signer(api, key_id).await?;
     let region = sigv4::verify(&signed, std::slice::from_ref(&credentials), now_ms / 1000)?;
+    // The region is echoed into ARNs and HomeRegion: only one this server serves.
+    if !api.regions.iter().any(|r| *r == region) {
+        return Err(AwsError::invalid_signature(&format!(
+            "Credential should be scoped to a valid region, not '{region}': this server serves {} (start it with --aws-region to serve others).",
+            api.regions.join(", ")
+        )));
+    }
     let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
     let operation = TARGET_PREFIXES
         .iter()

@@ -36,6 +36,11 @@ pub struct ServeArgs {
     /// Secret access key for `--aws-access-key-id`.
     #[arg(long, env = "TRAILSIGHT_AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
     aws_secret_access_key: Option<String>,
+    /// Regions the AWS-compatible API answers for (comma-separated): a request signed for
+    /// another region is refused, as AWS's regional endpoints do. Name those your records and
+    /// your aws CLI profiles use.
+    #[arg(long, env = "TRAILSIGHT_AWS_REGIONS", value_delimiter = ',', default_value = "us-east-1")]
+    aws_region: Vec<String>,
     /// Account ID shown in trail ARNs returned by the AWS-compatible API.
     #[arg(long, env = "TRAILSIGHT_AWS_ACCOUNT_ID", default_value = "123456789012")]
     aws_account_id: String,
@@ -174,7 +179,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         _ => None,
     };
     let mut settings = crate::web::WebSettings::for_addr(args.addr);
-    settings.aws = crate::web::AwsApiConfig { credentials, account_id: args.aws_account_id };
+    settings.aws = crate::web::AwsApiConfig { credentials, account_id: args.aws_account_id, regions: args.aws_region };
     settings.push_max_body_bytes = crate::push::PushConfig::from_env().max_body_bytes;
     let access = &mut settings.access;
     access.mode = args.auth;

@@ -62,8 +62,8 @@ def server():
     proc.wait(timeout=10)
 
 
-def make_client(server, key_id=KEY_ID, secret=SECRET, **config):
-    return boto3.client("cloudtrail", endpoint_url=server.url, region_name="us-east-1",
+def make_client(server, key_id=KEY_ID, secret=SECRET, region="us-east-1", **config):
+    return boto3.client("cloudtrail", endpoint_url=server.url, region_name=region,
                         aws_access_key_id=key_id, aws_secret_access_key=secret,
                         config=Config(retries={"max_attempts": 1}, **config))
 

@@ -28,6 +28,18 @@ def test_unsigned_and_wrongly_signed_requests_are_refused(server):
     assert code(lambda: unknown_key.describe_trails()) == ("UnrecognizedClientException", 400)
 
 
+def test_a_region_this_server_does_not_serve_is_refused(server):
+    # Once accepted and echoed into ARNs and HomeRegion; the server serves us-east-1 here.
+    bogus = make_client(server, region="xx-bogus-9")
+    assert code(lambda: bogus.describe_trails()) == ("InvalidSignatureException", 400)
+    with pytest.raises(ClientError) as caught:
+        make_client(server, region="eu-west-1").list_trails()
+    assert "this server serves us-east-1" in caught.value.response["Error"]["Message"]
+    assert "--aws-region" in caught.value.response["Error"]["Message"]
+    served = make_client(server).list_trails()["Trails"]
+    assert served and all(t["HomeRegion"] == "us-east-1" and ":us-east-1:" in t["TrailARN"] for t in served)
+
+
 def test_unsupported_operations_say_so(client):
     assert code(lambda: client.list_public_keys()) == ("UnsupportedOperationException", 400)
 
