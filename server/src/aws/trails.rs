@@ -41,8 +41,17 @@ fn validate_name(name: &str) -> Result<(), AwsError> {
     Ok(())
 }
 
+/// The stored trail; a name that is not there is InvalidTrailNameException when AWS could not
+/// hold such a name either, else TrailNotFoundException. (Trails made by `ingest` may have
+/// names AWS would refuse: they are still found.)
 async fn existing(store: &dyn Store, ctx: &Context, name: &str) -> Result<Trail, AwsError> {
-    store.get_trail(name).await?.ok_or_else(|| AwsError::trail_not_found(name, &ctx.account_id, &ctx.region))
+    match store.get_trail(name).await? {
+        Some(trail) => Ok(trail),
+        None => {
+            validate_name(name)?;
+            Err(AwsError::trail_not_found(name, &ctx.account_id, &ctx.region))
+        }
+    }
 }
 
 fn trail_json(t: &Trail, ctx: &Context) -> Value {
@@ -154,6 +163,13 @@ fn selectors_json(types: &[InsightType]) -> Value {
 }
 
 pub async fn put_insight_selectors(store: &dyn Store, ctx: &Context, input: &Value) -> Result<Value, AwsError> {
+    if input.get("EventDataStore").is_some() || input.get("InsightsDestination").is_some() {
+        return Err(AwsError::new(
+            "InvalidParameterCombinationException",
+            400,
+            "EventDataStore and InsightsDestination are for CloudTrail Lake event data stores: with TrailName, give neither.",
+        ));
+    }
     let name = trail_name(input, "TrailName")?;
     existing(store, ctx, &name).await?;
     let invalid = |why: String| AwsError::new("InvalidInsightSelectorsException", 400, why);
@@ -166,9 +182,10 @@ pub async fn put_insight_selectors(store: &dyn Store, ctx: &Context, input: &Val
         let parsed = InsightType::parse(kind).ok_or_else(|| {
             invalid(format!("{kind:?} is not an insight type: use ApiCallRateInsight or ApiErrorRateInsight."))
         })?;
-        if !types.contains(&parsed) {
-            types.push(parsed);
+        if types.contains(&parsed) {
+            return Err(invalid(format!("{kind} is listed twice: give each insight type once.")));
         }
+        types.push(parsed);
     }
     types.sort();
     store.set_insight_types(&name, &types).await?;

@@ -94,3 +94,23 @@ def test_list_trails_pages_and_every_answer_has_a_request_id(aws, client):
     with pytest.raises(ClientError) as error:
         client.list_trails(NextToken="forged")
     assert error.value.response["Error"]["Code"] == "InvalidTokenException"
+
+
+def test_names_and_selector_combinations_are_refused_as_aws_refuses_them(client):
+    def code(call):
+        with pytest.raises(ClientError) as caught:
+            call()
+        return caught.value.response["Error"]["Code"]
+
+    assert code(lambda: client.get_trail(Name="a b")) == "InvalidTrailNameException"
+    assert code(lambda: client.get_trail(Name="no-such-trail")) == "TrailNotFoundException"
+    assert code(lambda: client.put_insight_selectors(
+        TrailName="demo", InsightSelectors=[{"InsightType": "ApiCallRateInsight"}] * 2)) == "InvalidInsightSelectorsException"
+    assert code(lambda: client.put_insight_selectors(
+        TrailName="demo", EventDataStore="arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/x",
+        InsightSelectors=[{"InsightType": "ApiCallRateInsight"}])) == "InvalidParameterCombinationException"
+    assert code(lambda: client.put_insight_selectors(
+        TrailName="no such", InsightSelectors=[{"InsightType": "ApiCallRateInsight"}])) == "InvalidTrailNameException"
+    # Nothing changed on the demo trail.
+    assert {s["InsightType"] for s in client.get_insight_selectors(TrailName="demo")["InsightSelectors"]} == \
+        {"ApiCallRateInsight", "ApiErrorRateInsight"}
