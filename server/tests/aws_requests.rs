@@ -68,6 +68,7 @@ fn metric_request(next_token: Option<&str>) -> Value {
     let mut input = json!({
         "EventSource": "ec2.amazonaws.com", "EventName": "RunInstances", "InsightType": "ApiCallRateInsight",
         "Period": 60, "MaxResults": 2, "StartTime": 1_773_100_000, "EndTime": 1_773_100_000 + 9 * 60 + 30,
+        "DataType": "FillWithZeros",
     });
     if let Some(t) = next_token {
         input["NextToken"] = json!(t);
@@ -110,7 +111,7 @@ async fn next_tokens_cannot_be_forged_or_edited_and_work_on_every_server() {
 async fn extreme_metric_requests_answer_400_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let server = router(open(&format!("sqlite://{}", dir.path().join("m.db").display())).await, dir.path());
-    let base = json!({ "EventSource": "ec2.amazonaws.com", "EventName": "RunInstances", "InsightType": "ApiCallRateInsight" });
+    let base = json!({ "EventSource": "ec2.amazonaws.com", "EventName": "RunInstances", "InsightType": "ApiCallRateInsight", "DataType": "FillWithZeros" });
     let with = |extra: Value| {
         let mut input = base.clone();
         input.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
@@ -138,7 +139,8 @@ async fn extreme_metric_requests_answer_400_at_once() {
         assert!(error["Message"].as_str().unwrap().contains(says), "{extra}: {shown}");
     }
     // The widest ranges allowed are answered whole: 15 days of minutes is 21,600 points (and
-    // one more for the partial minute at the start), 90 days of hours 2,160 (+1).
+    // one more for the partial minute at the start; EndTime is exclusive), 90 days of hours
+    // 2,160 (+1).
     let (status, minutes) = call(&server, "ListInsightsMetricData", &with(json!({ "StartTime": now - 15 * 86_400, "EndTime": now, "Period": 60 }))).await;
     assert_eq!(status, 200);
     let n = minutes["Timestamps"].as_array().unwrap().len();

@@ -50,9 +50,10 @@ pub async fn list_insights_metric_data(store: &dyn Store, ctx: &Context, input: 
             _ => return Err(AwsError::invalid_parameter(format!("Period {p} is not valid: use 60, 300 or 3600."))),
         },
     };
+    // AWS's default is NonZeroData (its documentation; the CLI shows zeros only when asked).
     let fill_zeros = match opt_str(input, "DataType")? {
-        None | Some("FillWithZeros") => true,
-        Some("NonZeroData") => false,
+        Some("FillWithZeros") => true,
+        None | Some("NonZeroData") => false,
         Some(other) => return Err(AwsError::invalid_parameter(format!("DataType {other:?} is not valid: use FillWithZeros or NonZeroData."))),
     };
     let max_results = match input.get("MaxResults") {
@@ -109,7 +110,8 @@ pub async fn list_insights_metric_data(store: &dyn Store, ctx: &Context, input: 
     let mut buckets: BTreeMap<i64, u64> = BTreeMap::new();
     for (minute, n) in counts {
         let ms = engine::time::millis_of_minute(minute);
-        if ms <= end_ms {
+        // EndTime is exclusive, as in AWS: a query ending at 12:10 holds 12:09, not 12:10.
+        if ms < end_ms {
             *buckets.entry(ms.div_euclid(period_ms) * period_ms).or_default() += n as u64;
         }
     }
@@ -119,7 +121,7 @@ pub async fn list_insights_metric_data(store: &dyn Store, ctx: &Context, input: 
     let points: Vec<(i64, u64)> = if fill_zeros {
         (offset..)
             .map(|i| first_bucket + i * period_ms)
-            .take_while(|t| *t <= end_ms)
+            .take_while(|t| *t < end_ms)
             .take(max_results as usize + 1)
             .map(|t| (t, buckets.get(&t).copied().unwrap_or(0)))
             .collect()

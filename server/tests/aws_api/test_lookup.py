@@ -130,13 +130,16 @@ def test_insights_metric_data_behind_the_graph(client):
     common = dict(EventSource="ssm.amazonaws.com", EventName="PutParameter", InsightType="ApiCallRateInsight",
                   StartTime=at(11, 50), EndTime=at(12, 10), Period=60)
     filled = client.list_insights_metric_data(DataType="FillWithZeros", **common)
-    assert len(filled["Timestamps"]) == len(filled["Values"]) == 21
+    # EndTime is exclusive (AWS's API reference): 11:50 up to 12:10 is 20 minutes, 12:10 not among them.
+    assert len(filled["Timestamps"]) == len(filled["Values"]) == 20
+    assert filled["Timestamps"][0] == at(11, 50) and filled["Timestamps"][-1] == at(12, 9)
     values = dict(zip(filled["Timestamps"], filled["Values"]))
     burst = attack.calls_per_minute("PutParameter", writes_only=True)
     (hour, minute), most = burst.most_common(1)[0]
     assert values[at(hour, minute)] == float(most), "the burst minute: every PutParameter call in it"
     nonzero = client.list_insights_metric_data(DataType="NonZeroData", **common)
     assert nonzero["Values"] and all(v > 0 for v in nonzero["Values"])
+    assert client.list_insights_metric_data(**common)["Values"] == nonzero["Values"], "NonZeroData is the default"
     assert at(hour, minute) in nonzero["Timestamps"]
 
     errors = client.list_insights_metric_data(
@@ -147,9 +150,9 @@ def test_insights_metric_data_behind_the_graph(client):
     in_hour = sum(n for (h, _), n in throttled.items() if h == 11)
     assert dict(zip(errors["Timestamps"], errors["Values"]))[at(11, 0)] == float(in_hour)
 
-    paged = client.list_insights_metric_data(MaxResults=5, **common)
+    paged = client.list_insights_metric_data(MaxResults=5, DataType="FillWithZeros", **common)
     assert len(paged["Values"]) == 5 and paged["NextToken"]
-    rest = client.list_insights_metric_data(MaxResults=50, NextToken=paged["NextToken"], **common)
+    rest = client.list_insights_metric_data(MaxResults=50, NextToken=paged["NextToken"], DataType="FillWithZeros", **common)
     assert paged["Timestamps"] + rest["Timestamps"] == filled["Timestamps"]
 
     assert code(lambda: client.list_insights_metric_data(**{**common, "Period": 120})) == "InvalidParameterException"
