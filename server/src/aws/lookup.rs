@@ -1,6 +1,8 @@
 //! LookupEvents: management events (the event history) or, with `EventCategory=insight`,
 //! insight events; newest first, one lookup attribute, a time range, pages of at most 50
 //! whose NextToken stays valid while new events arrive (keyset, not offset).
+//! ListInsightsData: one trail's insight events, the same pages, filtered by one dimension
+//! (EventId, EventName or EventSource).
 
 use engine::store::{EventCursor, EventQuery, InsightFilter, LookupAttribute, Store, StoredEvent};
 use serde_json::{json, Value};
@@ -13,6 +15,8 @@ struct Request {
     to_ms: Option<i64>,
     max_results: u32,
     insights: bool,
+    /// Only this trail's insight events (ListInsightsData).
+    trail: Option<String>,
     next_token: Option<String>,
     /// What a NextToken is bound to.
     signature: String,
@@ -71,11 +75,68 @@ fn parse(input: &Value) -> Result<Request, AwsError> {
     }
     let signature = format!("{lookup:?}|{from_ms:?}|{to_ms:?}|{insights}");
     let next_token = opt_str(input, "NextToken")?.map(str::to_owned);
-    Ok(Request { lookup, from_ms, to_ms, max_results, insights, next_token, signature })
+    Ok(Request { lookup, from_ms, to_ms, max_results, insights, trail: None, next_token, signature })
+}
+
+/// ListInsightsData's request: every mistake is InvalidParameterException, its one modelled
+/// input error.
+async fn parse_insights_data(store: &dyn Store, input: &Value) -> Result<Request, AwsError> {
+    let invalid = |why: String| AwsError::invalid_parameter(why);
+    let source = opt_str(input, "InsightSource")?.ok_or_else(|| invalid("InsightSource is required: the trail's ARN.".into()))?;
+    let trail = source.rsplit_once(":trail/").map(|(_, name)| name).unwrap_or(source).to_owned();
+    if store.get_trail(&trail).await?.is_none() {
+        return Err(invalid(format!("InsightSource {source:?} names no trail of this server.")));
+    }
+    match opt_str(input, "DataType")? {
+        Some("InsightsEvents") => {}
+        other => return Err(invalid(format!("DataType {other:?} is not valid: use InsightsEvents."))),
+    }
+    let lookup = match input.get("Dimensions") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(map)) if map.len() == 1 => {
+            let (key, value) = map.iter().next().expect("one entry");
+            let attribute = match key.as_str() {
+                "EventId" => LookupAttribute::EventId,
+                "EventName" => LookupAttribute::EventName,
+                "EventSource" => LookupAttribute::EventSource,
+                other => return Err(invalid(format!("{other:?} is not a dimension: use EventId, EventName or EventSource."))),
+            };
+            let value = value.as_str().filter(|v| !v.is_empty()).ok_or_else(|| invalid(format!("Dimensions {key} needs a value.")))?;
+            Some((attribute, value.to_owned()))
+        }
+        Some(Value::Object(map)) if map.is_empty() => None,
+        Some(_) => return Err(invalid("Dimensions takes at most one of EventId, EventName or EventSource.".into())),
+    };
+    let from_ms = opt_time_ms(input, "StartTime")?;
+    let to_ms = opt_time_ms(input, "EndTime")?;
+    if let (Some(from), Some(to)) = (from_ms, to_ms) {
+        if from > to {
+            return Err(invalid("StartTime must be before EndTime.".into()));
+        }
+    }
+    let max_results = match input.get("MaxResults") {
+        None | Some(Value::Null) => 50,
+        Some(v) => match v.as_i64() {
+            Some(n @ 1..=50) => n as u32,
+            _ => return Err(invalid("MaxResults must be between 1 and 50.".into())),
+        },
+    };
+    let signature = format!("insights-data|{trail}|{lookup:?}|{from_ms:?}|{to_ms:?}");
+    let next_token = opt_str(input, "NextToken")?.map(str::to_owned);
+    Ok(Request { lookup, from_ms, to_ms, max_results, insights: true, trail: Some(trail), next_token, signature })
+}
+
+pub async fn list_insights_data(store: &dyn Store, _ctx: &Context, input: &Value) -> Result<Value, AwsError> {
+    let request = parse_insights_data(store, input).await?;
+    answer(store, request).await
 }
 
 pub async fn lookup_events(store: &dyn Store, _ctx: &Context, input: &Value) -> Result<Value, AwsError> {
-    let request = parse(input)?;
+    answer(store, parse(input)?).await
+}
+
+/// One page for a parsed request, with the NextToken of the next.
+async fn answer(store: &dyn Store, request: Request) -> Result<Value, AwsError> {
     let mut key = None;
     let position = match &request.next_token {
         Some(t) => Some(token::decode(key.insert(token::Key::load(store).await?), t, &request.signature)?),
@@ -158,7 +219,7 @@ struct InsightRecord {
 }
 
 async fn insight_page(store: &dyn Store, r: &Request, position: Option<Value>) -> Result<Page, AwsError> {
-    let mut filter = InsightFilter::default();
+    let mut filter = InsightFilter { trail: r.trail.clone(), ..Default::default() };
     match &r.lookup {
         Some((LookupAttribute::EventName, v)) => filter.event_name = Some(v.clone()),
         Some((LookupAttribute::EventSource, v)) => filter.event_source = Some(v.clone()),

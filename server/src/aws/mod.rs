@@ -8,7 +8,7 @@
 //!
 //! Every answer, success or error, carries a fresh `x-amzn-RequestId`, as AWS's do (SDKs put
 //! it in `ResponseMetadata.RequestId`, and scripts log it).
-//! - [`lookup`]: LookupEvents, for management events and insight events.
+//! - [`lookup`]: LookupEvents, for management events and insight events; ListInsightsData.
 //! - [`metrics`]: ListInsightsMetricData, the data behind an insight's graph.
 //!
 //! Settings made here are the same stored settings the dashboard edits.
@@ -143,6 +143,7 @@ async fn serve(api: &AwsApi, request: Request<Body>) -> Result<Value, AwsError> 
         "PutInsightSelectors" => trails::put_insight_selectors(store, &ctx, &input).await,
         "GetInsightSelectors" => trails::get_insight_selectors(store, &ctx, &input).await,
         "LookupEvents" => lookup::lookup_events(store, &ctx, &input).await,
+        "ListInsightsData" => lookup::list_insights_data(store, &ctx, &input).await,
         "ListInsightsMetricData" => metrics::list_insights_metric_data(store, &ctx, &input).await,
         other => Err(AwsError::new(
             "UnsupportedOperationException",

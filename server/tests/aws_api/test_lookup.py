@@ -157,3 +157,31 @@ def test_insights_metric_data_behind_the_graph(client):
 
     assert code(lambda: client.list_insights_metric_data(**{**common, "Period": 120})) == "InvalidParameterException"
     assert code(lambda: client.list_insights_metric_data(**{**common, "InsightType": "ApiErrorRateInsight"})) == "InvalidParameterException"
+
+
+def test_list_insights_data_pages_one_trails_insight_events(aws, client):
+    trail_arn = client.get_trail(Name="demo")["Trail"]["TrailARN"]
+    expected = attack.insights()
+    pages = client.get_paginator("list_insights_data").paginate(
+        InsightSource=trail_arn, DataType="InsightsEvents", PaginationConfig={"PageSize": 3})
+    events = [e for page in pages for e in page["Events"]]
+    records = [json.loads(e["CloudTrailEvent"]) for e in events]
+    found = {(r["insightDetails"]["insightType"], r["insightDetails"]["eventName"], r["insightDetails"].get("errorCode"))
+             for r in records}
+    assert found == expected and len(events) == 2 * len(expected), "each insight's Start and End"
+    times = [e["EventTime"] for e in events]
+    assert times == sorted(times, reverse=True), "newest first"
+
+    by_name = aws.json("list-insights-data", "--insight-source", trail_arn, "--data-type", "InsightsEvents",
+                       "--dimensions", "EventName=DeleteParameter")["Events"]
+    delete_insights = [k for k in expected if k[1] == "DeleteParameter"]
+    assert {e["EventName"] for e in by_name} == {"DeleteParameter"} and len(by_name) == 2 * len(delete_insights)
+    one = events[0]["EventId"]
+    by_id = client.list_insights_data(InsightSource=trail_arn, DataType="InsightsEvents", Dimensions={"EventId": one})
+    assert [e["EventId"] for e in by_id["Events"]] == [one]
+
+    for bad in [dict(InsightSource="arn:aws:cloudtrail:us-east-1:123456789012:trail/nope", DataType="InsightsEvents"),
+                dict(InsightSource=trail_arn, DataType="Metrics"),
+                dict(InsightSource=trail_arn, DataType="InsightsEvents", MaxResults=51),
+                dict(InsightSource=trail_arn, DataType="InsightsEvents", Dimensions={"Username": "x"})]:
+        assert code(lambda: client.list_insights_data(**bad)) == "InvalidParameterException", bad
