@@ -416,7 +416,26 @@ async fn a_server_secret_is_created_once_and_shared(store: Arc<dyn Store>) {
     assert_eq!(store.server_secret("other", "candidate-c").await.unwrap(), "candidate-c", "secrets are per name");
 }
 
+async fn tags_follow_their_trail_and_are_limited(store: Arc<dyn Store>) {
+    store.create_trail("prod", None).await.unwrap();
+    let tags = store.tags();
+    let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    assert!(tags.add_tags("prod", &[pair("team", "sec"), pair("env", "prod")]).await.unwrap());
+    assert!(tags.add_tags("prod", &[pair("team", "secops")]).await.unwrap(), "a key is replaced");
+    assert_eq!(tags.tags("prod").await.unwrap(), [pair("env", "prod"), pair("team", "secops")]);
+    let many: Vec<_> = (0..49).map(|i| pair(&format!("k{i:02}"), "v")).collect();
+    assert!(!tags.add_tags("prod", &many).await.unwrap(), "51 tags is one too many");
+    assert_eq!(tags.tags("prod").await.unwrap().len(), 2, "and nothing of it was kept");
+    tags.remove_tags("prod", &["env".to_owned()]).await.unwrap();
+    store.rename_trail("prod", "production").await.unwrap();
+    assert_eq!(tags.tags("production").await.unwrap(), [pair("team", "secops")]);
+    store.delete_trail("production").await.unwrap();
+    store.create_trail("production", None).await.unwrap();
+    assert_eq!(tags.tags("production").await.unwrap(), [], "a new trail of the same name starts bare");
+}
+
 for_each_backend!(
+    tags_follow_their_trail_and_are_limited,
     trails_are_created_configured_renamed_and_deleted,
     the_same_event_id_is_stored_once_per_trail,
     events_are_looked_up_by_every_attribute_newest_first,

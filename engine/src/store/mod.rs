@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod notify;
+pub mod tags;
 mod checkpoint;
 mod lease;
 mod retention;
@@ -388,6 +389,8 @@ pub trait Store: Send + Sync {
     fn access(&self) -> &dyn access::AccessStore;
     /// Notification destinations, the outbox, triage and suppression rules.
     fn notify(&self) -> &dyn notify::NotifyStore;
+    /// Trails' tags.
+    fn tags(&self) -> &dyn tags::TagStore;
     /// The secret stored under `name`, shared by every server on this database. The first
     /// call stores `candidate` (the caller makes it random); later calls, from any server,
     /// return that first value and ignore their candidate.

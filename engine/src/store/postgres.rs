@@ -32,6 +32,7 @@ pub struct PostgresStore {
     partitions: Mutex<HashSet<i64>>,
     access: access::SqlAccess<Postgres>,
     notify: notify::SqlNotify<Postgres>,
+    tags: tags::SqlTags<Postgres>,
 }
 
 impl PostgresStore {
@@ -51,7 +52,8 @@ impl PostgresStore {
         sqlx::migrate!("../migrations/postgres").run_direct(&mut *pool.acquire().await?).await?;
         let access = access::SqlAccess { pool: pool.clone() };
         let notify = notify::SqlNotify { pool: pool.clone() };
-        Ok(PostgresStore { pool, partitions: Mutex::new(HashSet::new()), access, notify })
+        let tags = tags::SqlTags { pool: pool.clone() };
+        Ok(PostgresStore { pool, partitions: Mutex::new(HashSet::new()), access, notify, tags })
     }
 }
 
@@ -235,6 +237,10 @@ impl Store for PostgresStore {
 
     fn notify(&self) -> &dyn notify::NotifyStore {
         &self.notify
+    }
+
+    fn tags(&self) -> &dyn tags::TagStore {
+        &self.tags
     }
 
     async fn server_secret(&self, name: &str, candidate: &str) -> Result<String> {

@@ -24,6 +24,7 @@ pub struct SqliteStore {
     ingest_writer: SqlitePool,
     access: access::SqlAccess<sqlx::Sqlite>,
     notify: notify::SqlNotify<sqlx::Sqlite>,
+    tags: tags::SqlTags<sqlx::Sqlite>,
 }
 
 impl SqliteStore {
@@ -63,7 +64,8 @@ impl SqliteStore {
             .map_err(open_err)?;
         let access = access::SqlAccess { pool: pool.clone() };
         let notify = notify::SqlNotify { pool: pool.clone() };
-        Ok(SqliteStore { pool, ingest_writer, access, notify })
+        let tags = tags::SqlTags { pool: pool.clone() };
+        Ok(SqliteStore { pool, ingest_writer, access, notify, tags })
     }
 }
 
@@ -244,6 +246,10 @@ impl Store for SqliteStore {
 
     fn notify(&self) -> &dyn notify::NotifyStore {
         &self.notify
+    }
+
+    fn tags(&self) -> &dyn tags::TagStore {
+        &self.tags
     }
 
     async fn server_secret(&self, name: &str, candidate: &str) -> Result<String> {

@@ -13,7 +13,7 @@ use crate::detect::Sensitivity;
 
 /// The tables holding rows under a trail's name, besides `trails` itself. Events go last:
 /// SQLite removes their resources with them (ON DELETE CASCADE).
-const TRAIL_TABLES: [&str; 3] = ["insights", "checkpoints", "events"];
+const TRAIL_TABLES: [&str; 4] = ["insights", "checkpoints", "trail_tags", "events"];
 
 /// Creates the trail if it does not exist; returns whether it was created.
 pub(crate) async fn create<DB: Database>(pool: &Pool<DB>, name: &str, s3_bucket: Option<&str>, now_ms: i64) -> Result<bool>

@@ -10,7 +10,8 @@ use engine::store::access::AuditEntry;
 use super::{AwsApi, AwsError, Credentials};
 
 /// The operations that change something (everything else only reads).
-pub const CHANGES: [&str; 5] = ["CreateTrail", "DeleteTrail", "StartLogging", "StopLogging", "PutInsightSelectors"];
+pub const CHANGES: [&str; 7] =
+    ["CreateTrail", "DeleteTrail", "StartLogging", "StopLogging", "PutInsightSelectors", "AddTags", "RemoveTags"];
 
 /// The access key ID named in the Authorization header, if it has one.
 pub fn access_key_id(authorization: &str) -> Option<&str> {
@@ -62,7 +63,7 @@ pub async fn audit(api: &AwsApi, who: &Principal, operation: &str, input: &serde
     if !CHANGES.contains(&operation) {
         return;
     }
-    let target = input.get("Name").or_else(|| input.get("TrailName")).and_then(|v| v.as_str()).unwrap_or_default();
+    let target = ["Name", "TrailName", "ResourceId"].iter().find_map(|m| input.get(*m)).and_then(|v| v.as_str()).unwrap_or_default();
     let entry = AuditEntry {
         id: 0,
         at_ms: now_ms,
@@ -71,6 +72,7 @@ pub async fn audit(api: &AwsApi, who: &Principal, operation: &str, input: &serde
         target: target.to_owned(),
         detail: match operation {
             "PutInsightSelectors" => input.get("InsightSelectors").map(|v| v.to_string()).unwrap_or_default(),
+            "AddTags" | "RemoveTags" | "CreateTrail" => input.get("TagsList").map(|v| v.to_string()).unwrap_or_default(),
             _ => String::new(),
         },
     };

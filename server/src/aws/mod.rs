@@ -4,7 +4,8 @@
 //! - [`sigv4`]: signature verification against the access keys the server is given.
 //! - [`error`]: errors as `{"__type","Message"}` with the model's HTTP status codes.
 //! - [`trails`]: CreateTrail, DescribeTrails, ListTrails, GetTrail, DeleteTrail,
-//!   GetTrailStatus, StartLogging, StopLogging, PutInsightSelectors, GetInsightSelectors.
+//!   GetTrailStatus, StartLogging, StopLogging, PutInsightSelectors, GetInsightSelectors,
+//!   AddTags, RemoveTags, ListTags.
 //!
 //! Every answer, success or error, carries a fresh `x-amzn-RequestId`, as AWS's do (SDKs put
 //! it in `ResponseMetadata.RequestId`, and scripts log it).
@@ -135,6 +136,9 @@ async fn serve(api: &AwsApi, request: Request<Body>) -> Result<Value, AwsError> 
         "CreateTrail" => trails::create_trail(store, &ctx, &input).await,
         "DescribeTrails" => trails::describe_trails(store, &ctx, &input).await,
         "ListTrails" => trails::list_trails(store, &ctx, &input).await,
+        "AddTags" => trails::add_tags(store, &ctx, &input).await,
+        "RemoveTags" => trails::remove_tags(store, &ctx, &input).await,
+        "ListTags" => trails::list_tags(store, &ctx, &input).await,
         "GetTrail" => trails::get_trail(store, &ctx, &input).await,
         "DeleteTrail" => trails::delete_trail(store, &ctx, &input).await,
         "GetTrailStatus" => trails::get_trail_status(store, &ctx, &input).await,

@@ -74,6 +74,8 @@ pub async fn create_trail(store: &dyn Store, ctx: &Context, input: &Value) -> Re
     validate_name(name)?;
     let bucket = opt_str(input, "S3BucketName")?
         .ok_or_else(|| AwsError::new("InvalidS3BucketNameException", 400, "S3BucketName is required."))?;
+    // Checked before anything is stored: a bad tag creates no trail.
+    let tags = tags_list(input, true)?;
     let trail = store.create_trail(name, Some(bucket)).await.map_err(|e| match e {
         engine::StoreError::TrailExists(_) => AwsError::new(
             "TrailAlreadyExistsException",
@@ -84,6 +86,7 @@ pub async fn create_trail(store: &dyn Store, ctx: &Context, input: &Value) -> Re
     })?;
     // As in AWS, a new trail has no insight selectors until PutInsightSelectors.
     store.set_insight_types(name, &[]).await?;
+    store.tags().add_tags(name, &tags).await?;
     Ok(json!({
         "Name": trail.name,
         "S3BucketName": bucket,
@@ -203,6 +206,86 @@ pub async fn get_insight_selectors(store: &dyn Store, ctx: &Context, input: &Val
         ));
     }
     Ok(json!({ "TrailARN": ctx.trail_arn(&name), "InsightSelectors": selectors_json(&trail.insight_types) }))
+}
+
+/// A `TagsList` member: `[{"Key", "Value"}]` with AWS's limits (keys 1-128 characters, not
+/// starting with `aws:`; values at most 256). Values are optional when removing.
+fn tags_list(input: &Value, value_needed: bool) -> Result<Vec<(String, String)>, AwsError> {
+    let invalid = |why: String| AwsError::new("InvalidTagParameterException", 400, why);
+    let list = match input.get("TagsList") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(list)) => list,
+        Some(_) => return Err(AwsError::serialization("TagsList must be a list.")),
+    };
+    if list.len() > engine::store::tags::MAX_TAGS {
+        return Err(AwsError::new("TagsLimitExceededException", 400, "A trail holds at most 50 tags."));
+    }
+    list.iter()
+        .map(|tag| {
+            let key = tag["Key"].as_str().unwrap_or_default();
+            let value = tag["Value"].as_str();
+            if !(1..=128).contains(&key.chars().count()) || key.to_ascii_lowercase().starts_with("aws:") {
+                return Err(invalid(format!("Tag key {key:?} is not valid: 1 to 128 characters, not starting with aws:.")));
+            }
+            if value.is_some_and(|v| v.chars().count() > 256) || (value_needed && value.is_none()) {
+                return Err(invalid(format!("The value of tag {key:?} must be given, at most 256 characters.")));
+            }
+            Ok((key.to_owned(), value.unwrap_or_default().to_owned()))
+        })
+        .collect()
+}
+
+/// The trail a tag operation names by ARN (`ResourceId`); AWS answers ResourceNotFound for
+/// a trail that is not there.
+async fn tagged_trail(store: &dyn Store, ctx: &Context, resource: &str) -> Result<String, AwsError> {
+    let name = trail_name(&json!({ "ResourceId": resource }), "ResourceId")?;
+    match store.get_trail(&name).await? {
+        Some(_) => Ok(name),
+        None => Err(AwsError::new(
+            "ResourceNotFoundException",
+            400,
+            format!("Resource {} not found for customer: {}", ctx.trail_arn(&name), ctx.account_id),
+        )),
+    }
+}
+
+pub async fn add_tags(store: &dyn Store, ctx: &Context, input: &Value) -> Result<Value, AwsError> {
+    let resource = opt_str(input, "ResourceId")?.ok_or_else(|| AwsError::invalid_parameter("ResourceId is required."))?;
+    let name = tagged_trail(store, ctx, resource).await?;
+    let tags = tags_list(input, true)?;
+    if !store.tags().add_tags(&name, &tags).await? {
+        return Err(AwsError::new("TagsLimitExceededException", 400, "A trail holds at most 50 tags."));
+    }
+    Ok(json!({}))
+}
+
+pub async fn remove_tags(store: &dyn Store, ctx: &Context, input: &Value) -> Result<Value, AwsError> {
+    let resource = opt_str(input, "ResourceId")?.ok_or_else(|| AwsError::invalid_parameter("ResourceId is required."))?;
+    let name = tagged_trail(store, ctx, resource).await?;
+    let keys: Vec<String> = tags_list(input, false)?.into_iter().map(|(k, _)| k).collect();
+    store.tags().remove_tags(&name, &keys).await?;
+    Ok(json!({}))
+}
+
+/// ListTags: every named trail's tags in one page (at most 20 trails a call, as AWS).
+pub async fn list_tags(store: &dyn Store, ctx: &Context, input: &Value) -> Result<Value, AwsError> {
+    if opt_str(input, "NextToken")?.is_some() {
+        return Err(AwsError::new("InvalidTokenException", 400, "The NextToken was not issued by this server."));
+    }
+    let Some(Value::Array(resources)) = input.get("ResourceIdList") else {
+        return Err(AwsError::invalid_parameter("ResourceIdList is required: a list of trail ARNs."));
+    };
+    if resources.len() > 20 {
+        return Err(AwsError::invalid_parameter("ResourceIdList takes at most 20 trails."));
+    }
+    let mut answer = Vec::new();
+    for resource in resources {
+        let resource = resource.as_str().ok_or_else(|| AwsError::serialization("ResourceIdList holds strings."))?;
+        let name = tagged_trail(store, ctx, resource).await?;
+        let tags: Vec<Value> = store.tags().tags(&name).await?.into_iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect();
+        answer.push(json!({ "ResourceId": ctx.trail_arn(&name), "TagsList": tags }));
+    }
+    Ok(json!({ "ResourceTagList": answer }))
 }
 
 #[cfg(test)]

@@ -114,3 +114,30 @@ def test_names_and_selector_combinations_are_refused_as_aws_refuses_them(client)
     # Nothing changed on the demo trail.
     assert {s["InsightType"] for s in client.get_insight_selectors(TrailName="demo")["InsightSelectors"]} == \
         {"ApiCallRateInsight", "ApiErrorRateInsight"}
+
+
+def test_tags_are_added_listed_and_removed_as_an_audit_script_reads_them(aws, client):
+    created = client.create_trail(Name="tagged-trail", S3BucketName="b", TagsList=[{"Key": "team", "Value": "sec"}])
+    arn = created["TrailARN"]
+    client.add_tags(ResourceId=arn, TagsList=[{"Key": "env", "Value": "prod"}, {"Key": "team", "Value": "secops"}])
+    # The audit script's walk: DescribeTrails, GetTrailStatus, ListTags.
+    for trail in client.describe_trails(trailNameList=["tagged-trail"])["trailList"]:
+        client.get_trail_status(Name=trail["TrailARN"])
+        listed = client.list_tags(ResourceIdList=[trail["TrailARN"]])["ResourceTagList"]
+        assert listed == [{"ResourceId": arn, "TagsList": [{"Key": "env", "Value": "prod"}, {"Key": "team", "Value": "secops"}]}]
+    aws.json("remove-tags", "--resource-id", arn, "--tags-list", "Key=env")
+    assert aws.json("list-tags", "--resource-id-list", arn)["ResourceTagList"][0]["TagsList"] == [{"Key": "team", "Value": "secops"}]
+
+    def code(call):
+        with pytest.raises(ClientError) as caught:
+            call()
+        return caught.value.response["Error"]["Code"]
+
+    missing = arn.replace("tagged-trail", "no-such-trail")
+    assert code(lambda: client.list_tags(ResourceIdList=[missing])) == "ResourceNotFoundException"
+    assert code(lambda: client.add_tags(ResourceId=arn, TagsList=[{"Key": "aws:reserved", "Value": "x"}])) == "InvalidTagParameterException"
+    many = [{"Key": f"k{i}", "Value": "v"} for i in range(50)]
+    assert code(lambda: client.add_tags(ResourceId=arn, TagsList=many)) == "TagsLimitExceededException"
+    assert client.list_tags(ResourceIdList=[arn])["ResourceTagList"][0]["TagsList"] == [{"Key": "team", "Value": "secops"}], \
+        "a refused AddTags changes nothing"
+    client.delete_trail(Name=arn)
