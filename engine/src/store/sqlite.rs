@@ -51,21 +51,34 @@ impl SqliteStore {
             // Multi-row inserts keep a statement journal (to undo a half-done statement);
             // in memory it costs a copy instead of a write to a temporary file per page.
             .pragma("temp_store", "memory");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options.clone())
-            .await
-            .map_err(open_err)?;
+        let pool = connect(SqlitePoolOptions::new().max_connections(4), options.clone()).await.map_err(open_err)?;
         migrate(&pool).await?;
-        let ingest_writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await
-            .map_err(open_err)?;
+        let ingest_writer = connect(SqlitePoolOptions::new().max_connections(1), options).await.map_err(open_err)?;
         let access = access::SqlAccess { pool: pool.clone() };
         let notify = notify::SqlNotify { pool: pool.clone() };
         let tags = tags::SqlTags { pool: pool.clone() };
         Ok(SqliteStore { pool, ingest_writer, access, notify, tags })
+    }
+}
+
+/// Opens a pool, waiting out a database that is busy being opened by another process. Turning
+/// an older rollback-journal file into WAL needs the database to itself, and SQLite answers
+/// that with "database is locked" at once rather than through the busy timeout; several
+/// servers and an ingest starting together on an upgraded database met it (seen in CI while
+/// another opener ran the migrations). Tried for up to 30 s, as the busy timeout is.
+async fn connect(pool: SqlitePoolOptions, options: SqliteConnectOptions) -> std::result::Result<SqlitePool, sqlx::Error> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match pool.clone().connect_with(options.clone()).await {
+            // SQLITE_BUSY and its extended codes (the low byte is 5).
+            Err(sqlx::Error::Database(e))
+                if e.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == 5)
+                    && std::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            other => return other,
+        }
     }
 }
 
