@@ -8,18 +8,21 @@ use crate::model::InsightRow;
 
 #[component]
 pub fn InsightsTable(rows: Vec<InsightRow>, #[prop(optional)] compact: bool) -> impl IntoView {
+    // On a phone the columns marked `minor` give way (style/main.css), and the table scrolls
+    // inside its own box rather than the page sideways.
     view! {
+        <div class="table-scroll">
         <table class="insights">
             <thead>
                 <tr>
                     <th>"Event name"</th>
                     <th>"Insight type"</th>
-                    <th>"Event source"</th>
-                    {(!compact).then(|| view! { <th>"Trail"</th> })}
+                    <th class="minor">"Event source"</th>
+                    {(!compact).then(|| view! { <th class="minor">"Trail"</th> })}
                     <th>"Start time"</th>
-                    <th>"Duration"</th>
-                    <th class="num">"Baseline average"</th>
-                    <th class="num">"Insight average"</th>
+                    <th class="minor">"Duration"</th>
+                    <th class="num minor">"Baseline average"</th>
+                    <th class="num minor">"Insight average"</th>
                     <th class="num">"Rate change"</th>
                     <th>"State"</th>
                 </tr>
@@ -28,6 +31,7 @@ pub fn InsightsTable(rows: Vec<InsightRow>, #[prop(optional)] compact: bool) -> 
                 {rows.into_iter().map(|row| view! { <InsightRowView row compact/> }).collect_view()}
             </tbody>
         </table>
+        </div>
     }
 }
 
@@ -55,12 +59,12 @@ fn InsightRowView(row: InsightRow, compact: bool) -> impl IntoView {
         <tr data-testid="insight-row">
             <td><a href=format!("/insights/{}", row.id)>{row.event_name.clone()}</a></td>
             <td>{kind}</td>
-            <td>{row.event_source.clone()}</td>
-            {(!compact).then(|| view! { <td>{row.trail.clone()}</td> })}
+            <td class="minor">{row.event_source.clone()}</td>
+            {(!compact).then(|| view! { <td class="minor">{row.trail.clone()}</td> })}
             <td class="nowrap">{format::time(&row.start_time)}</td>
-            <td>{format::duration(row.duration_minutes)}</td>
-            <td class="num">{format::average(row.baseline_average)}</td>
-            <td class="num">{format::average(row.insight_average)}</td>
+            <td class="minor">{format::duration(row.duration_minutes)}</td>
+            <td class="num minor">{format::average(row.baseline_average)}</td>
+            <td class="num minor">{format::average(row.insight_average)}</td>
             <td class=format!("num change {direction}")>{change}</td>
             <td><StateBadge state=row.state.clone() suppressed_by=row.suppressed_by.clone()/></td>
         </tr>
