@@ -222,6 +222,15 @@ async fn cross_site_writes_are_refused_even_with_an_admin_session() {
         let reply = send(&s.router, post(path, "name=prod&confirm=prod", &attack)).await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{attack:?}");
     }
+    // Every server function, the triage and notification ones included: an admin's browser
+    // visiting another site cannot be made to call any of them.
+    let evil = [("cookie", cookie.as_str()), ("host", "ts.example:3000"), ("origin", "http://evil.example")];
+    for (function, body) in server_functions() {
+        let reply = send(&s.router, post(function, body, &evil)).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{function}: {}", reply.body);
+    }
+    assert!(s.store.notify().list_destinations().await.unwrap().is_empty(), "no destination was added");
+    assert!(s.store.access().list_audit(10).await.unwrap().is_empty(), "nothing changed, nothing logged");
     // The open loopback mode too: a page elsewhere cannot use it.
     let local = server("127.0.0.1:3000").await;
     let reply = send(&local.router, post(path, "name=prod&confirm=prod", &[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")])).await;

@@ -52,7 +52,7 @@ async fn a_webhook_gets_the_eventbridge_event_signed_and_retried_after_a_failure
     let insight = sample_insight("prod", "RunInstances", now_ms() - 120_000, None, "arn:aws:iam::123456789012:user/mallory");
     store.save_insight(&insight, now_ms()).await.unwrap();
 
-    let server = Server::start(&db.url, &["--notify-retry-seconds", "1"]);
+    let server = Server::start(&db.url, &["--detect-every", "0", "--notify-retry-seconds", "1"]);
     let got = receiver.wait_for(2);
     let record: serde_json::Value = serde_json::from_str(&insight.start_record).unwrap();
     let event_id = record["eventID"].as_str().unwrap();
@@ -94,12 +94,12 @@ async fn a_notification_queued_before_a_crash_is_sent_after_restart(db: &TestDb)
     store.save_insight(&insight, now_ms()).await.unwrap();
     let event_id = engine::notify::event_id_of(&insight.start_record).unwrap();
 
-    let mut first = Server::start(&db.url, &["--notify-claim-seconds", "2"]);
+    let mut first = Server::start(&db.url, &["--detect-every", "0", "--notify-claim-seconds", "2"]);
     receiver.wait_for(1);
     first.kill();
     assert_eq!(deliveries(store.as_ref()).await[&event_id], (DeliveryStatus::Pending, 0), "not recorded before the kill");
 
-    let second = Server::start(&db.url, &["--notify-claim-seconds", "2"]);
+    let second = Server::start(&db.url, &["--detect-every", "0", "--notify-claim-seconds", "2"]);
     let got = receiver.wait_for(2);
     wait_until("the delivery to be recorded as sent", &[&second], async || {
         (deliveries(store.as_ref()).await[&event_id] == (DeliveryStatus::Sent, 1)).then_some(())
@@ -123,7 +123,7 @@ async fn two_servers_send_each_notification_exactly_once(db: &TestDb) {
         store.save_insight(&insight, now).await.unwrap();
         ids.push(engine::notify::event_id_of(&insight.start_record).unwrap());
     }
-    let servers = [Server::start(&db.url, &[]), Server::start(&db.url, &[])];
+    let servers = [Server::start(&db.url, &["--detect-every", "0"]), Server::start(&db.url, &["--detect-every", "0"])];
     wait_until("every delivery to be recorded as sent", &[&servers[0], &servers[1]], async || {
         deliveries(store.as_ref()).await.values().all(|(status, _)| *status == DeliveryStatus::Sent).then_some(())
     })

@@ -5,65 +5,16 @@
 
 #[path = "../../engine/tests/backends/mod.rs"]
 mod backends;
+mod receivers;
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use backends::TestDb;
+use receivers::Server;
 use engine::demo::{self, DemoPlan};
 use engine::detect::detect_trails;
 use engine::store::{InsightFilter, InsightType};
-
-/// A running `trailsight serve` and every line it has logged, with when it was read.
-struct Server {
-    child: Child,
-    log: Arc<Mutex<Vec<(Instant, String)>>>,
-}
-
-impl Server {
-    fn start(db_url: &str, site_root: &std::path::Path) -> Server {
-        // A free port: bind, note it, let go.
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_trailsight"))
-            .args(["serve", "--db", db_url, "--addr", &format!("127.0.0.1:{port}")])
-            .args(["--detect-every", "1", "--lease-seconds", "3", "--retention-days", "0"])
-            .arg("--site-root")
-            .arg(site_root)
-            .env("RUST_LOG", "info,sqlx=warn")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (stderr, lines) = (child.stderr.take().unwrap(), log.clone());
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                lines.lock().unwrap().push((Instant::now(), line));
-            }
-        });
-        Server { child, log }
-    }
-
-    /// When the server first logged a line containing `text` after `since`.
-    fn logged(&self, text: &str, since: Instant) -> Option<Instant> {
-        self.log.lock().unwrap().iter().find(|(t, l)| *t >= since && l.contains(text)).map(|(t, _)| *t)
-    }
-
-    fn all_log(&self) -> String {
-        self.log.lock().unwrap().iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>().join("\n")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Waits up to a minute for `found` to give an answer.
 async fn wait_for<T>(what: &str, servers: &[&Server], mut found: impl FnMut() -> Option<T>) -> T {
@@ -73,7 +24,7 @@ async fn wait_for<T>(what: &str, servers: &[&Server], mut found: impl FnMut() ->
             return answer;
         }
         if Instant::now() > deadline {
-            let logs: Vec<String> = servers.iter().map(|s| s.all_log()).collect();
+            let logs: Vec<String> = servers.iter().map(|s| s.log()).collect();
             panic!("gave up waiting for {what}; the servers logged:\n{}", logs.join("\n-----\n"));
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -84,10 +35,10 @@ async fn a_killed_servers_detection_moves_to_the_other_and_no_insight_is_lost_or
     let store = db.open().await;
     let plan = DemoPlan::ending_at(42, chrono::Utc::now().timestamp_millis());
     demo::load(store.as_ref(), "demo", &plan).await.unwrap();
-    let site = tempfile::tempdir().unwrap();
 
     let started = Instant::now();
-    let mut servers = vec![Server::start(&db.url, site.path()), Server::start(&db.url, site.path())];
+    let detecting = ["--detect-every", "1", "--lease-seconds", "3"];
+    let mut servers = vec![Server::start(&db.url, &detecting), Server::start(&db.url, &detecting)];
     let took = "took the detection lease";
     let first = wait_for("a server to take the lease", &[&servers[0], &servers[1]], || {
         (0..2).find(|&i| servers[i].logged(took, started).is_some())
@@ -101,20 +52,20 @@ async fn a_killed_servers_detection_moves_to_the_other_and_no_insight_is_lost_or
     // pass meets insights already stored and must neither duplicate nor alter them.
     let deadline = Instant::now() + Duration::from_secs(60);
     while store.count_insights(&InsightFilter::default()).await.unwrap() == 0 {
-        assert!(Instant::now() < deadline, "the holder stored no insight within a minute:\n{}", holder.all_log());
+        assert!(Instant::now() < deadline, "the holder stored no insight within a minute:\n{}", holder.log());
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     holder.child.kill().unwrap();
     let killed_at = Instant::now();
     holder.child.wait().unwrap();
     let stored_at_kill = store.count_insights(&InsightFilter::default()).await.unwrap() as usize;
-    assert!(holder.logged("detection pass done", started).is_none(), "the pass ended before the kill:\n{}", holder.all_log());
+    assert!(holder.logged("detection pass done", started).is_none(), "the pass ended before the kill:\n{}", holder.log());
 
     let took_over = wait_for("the other server to take over", &[&other], || other.logged(took, started)).await;
     assert!(
         took_over > killed_at,
         "both servers held the lease at once: the second took it before the first died\n{}",
-        other.all_log()
+        other.log()
     );
     wait_for("the new holder's pass", &[&other], || other.logged("detection pass done", took_over)).await;
 

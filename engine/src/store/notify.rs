@@ -109,6 +109,23 @@ macro_rules! sql_notify {
             })
         }
 
+        /// Binds a rule's first nine columns, in RULE_COLUMNS' order ($1 to $9).
+        fn bind_rule<'q>(
+            query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
+            r: &'q SuppressionRule,
+        ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
+            query
+                .bind(&r.name)
+                .bind(r.insight_type.map(|t| t.as_str()))
+                .bind(&r.event_source)
+                .bind(&r.event_name)
+                .bind(r.account.as_deref())
+                .bind(r.region.as_deref())
+                .bind(r.identity.as_deref())
+                .bind(r.until_ms)
+                .bind(&r.reason)
+        }
+
         fn delivery_from_row(row: &<$db as sqlx::Database>::Row) -> Delivery {
             Delivery {
                 id: row.get("id"),
@@ -330,16 +347,7 @@ macro_rules! sql_notify {
                     "INSERT INTO suppressions ({RULE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
                      ON CONFLICT DO NOTHING RETURNING name"
                 );
-                let added = sqlx::query::<$db>(&sql)
-                    .bind(&r.name)
-                    .bind(r.insight_type.map(|t| t.as_str()))
-                    .bind(&r.event_source)
-                    .bind(&r.event_name)
-                    .bind(r.account.as_deref())
-                    .bind(r.region.as_deref())
-                    .bind(r.identity.as_deref())
-                    .bind(r.until_ms)
-                    .bind(&r.reason)
+                let added = bind_rule(sqlx::query::<$db>(&sql), r)
                     .bind(&r.created_by)
                     .bind(r.created_ms)
                     .fetch_optional(&self.pool)
@@ -348,20 +356,12 @@ macro_rules! sql_notify {
             }
 
             async fn update_suppression(&self, r: &SuppressionRule) -> Result<()> {
-                let updated = sqlx::query::<$db>(
+                let query = sqlx::query::<$db>(
                     "UPDATE suppressions SET insight_type = $2, event_source = $3, event_name = $4, account = $5,
                          region = $6, identity = $7, until_ms = $8, reason = $9
                      WHERE name = $1 RETURNING name",
-                )
-                .bind(&r.name)
-                .bind(r.insight_type.map(|t| t.as_str()))
-                .bind(&r.event_source)
-                .bind(&r.event_name)
-                .bind(r.account.as_deref())
-                .bind(r.region.as_deref())
-                .bind(r.identity.as_deref())
-                .bind(r.until_ms)
-                .bind(&r.reason)
+                );
+                let updated = bind_rule(query, r)
                 .fetch_optional(&self.pool)
                 .await?;
                 updated.map(|_| ()).ok_or_else(|| StoreError::NoSuchSuppression(r.name.clone()))

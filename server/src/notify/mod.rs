@@ -87,13 +87,22 @@ impl Notifier {
 
     /// Claims one batch of due deliveries and sends them; returns how many it claimed.
     pub async fn deliver_due(&self) -> Result<usize, engine::StoreError> {
-        // Read before claiming: a failure here must not leave claims to run out.
-        let destinations: HashMap<String, Destination> =
-            self.store.notify().list_destinations().await?.into_iter().map(|d| (d.name.clone(), d)).collect();
+        // The one query of an idle second; destinations are read only when something is due.
         let claimed = self.store.notify().claim_deliveries(&self.holder, now_ms(), self.claim_ms(), BATCH).await?;
         if claimed.is_empty() {
             return Ok(0);
         }
+        let destinations: HashMap<String, Destination> = match self.store.notify().list_destinations().await {
+            Ok(list) => list.into_iter().map(|d| (d.name.clone(), d)).collect(),
+            Err(e) => {
+                // Give the claims back at once rather than leave them to run out.
+                let retry = Outcome::Retry { at_ms: now_ms(), error: format!("reading the destinations failed: {e}") };
+                for delivery in &claimed {
+                    let _ = self.store.notify().finish_delivery(delivery.id, &self.holder, now_ms(), &retry).await;
+                }
+                return Err(e);
+            }
+        };
         let count = claimed.len();
         // Each send is cut off well inside the claim, so a slow receiver can neither hold the
         // batch past it nor let another server send the same delivery meanwhile.

@@ -108,22 +108,23 @@ impl Receiver {
     }
 }
 
-/// A running `trailsight serve`, killed (as with `kill -9`) when dropped.
+/// A running `trailsight serve` and every line it has logged (with when it was read), killed
+/// (as with `kill -9`) when dropped.
 pub struct Server {
     pub child: Child,
     pub url: String,
-    log: Arc<Mutex<String>>,
+    log: Arc<Mutex<Vec<(Instant, String)>>>,
 }
 
 impl Server {
+    /// `serve` on a free loopback port with retention off, and `extra` arguments (such as
+    /// `--detect-every`).
     pub fn start(db_url: &str, extra: &[&str]) -> Server {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let site = std::env::temp_dir();
         let mut child = Command::new(env!("CARGO_BIN_EXE_trailsight"))
-            .args(["serve", "--db", db_url, "--addr", &format!("127.0.0.1:{port}")])
-            .args(["--detect-every", "0", "--retention-days", "0"])
+            .args(["serve", "--db", db_url, "--addr", &format!("127.0.0.1:{port}"), "--retention-days", "0"])
             .arg("--site-root")
-            .arg(site)
+            .arg(std::env::temp_dir())
             .args(extra)
             .env("RUST_LOG", "info,sqlx=warn")
             .env("NO_COLOR", "1")
@@ -131,20 +132,24 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
+        let log = Arc::new(Mutex::new(Vec::new()));
         let (stderr, lines) = (child.stderr.take().unwrap(), log.clone());
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut all = lines.lock().unwrap();
-                all.push_str(&line);
-                all.push('\n');
+                lines.lock().unwrap().push((Instant::now(), line));
             }
         });
         Server { child, url: format!("http://127.0.0.1:{port}"), log }
     }
 
+    /// Everything logged so far.
     pub fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
+        self.log.lock().unwrap().iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>().join("\n")
+    }
+
+    /// When the server first logged a line containing `text` after `since`.
+    pub fn logged(&self, text: &str, since: Instant) -> Option<Instant> {
+        self.log.lock().unwrap().iter().find(|(t, l)| *t >= since && l.contains(text)).map(|(t, _)| *t)
     }
 
     pub fn kill(&mut self) {
