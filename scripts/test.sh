@@ -2,8 +2,9 @@
 # Runs every test: the Rust unit and integration tests, the AWS API tests (the real aws CLI
 # and boto3 against a real server), then the browser tests (Playwright driving Debian's
 # Chromium against a real server with demo data). Installs what is missing first: the wasm
-# target, wasm-bindgen-cli, Chromium, the npm packages of end2end and of the test OpenID
-# provider (server/tests/oidc), a Python virtualenv.
+# target, wasm-bindgen-cli, Chromium, the npm packages of end2end, of the test OpenID
+# provider (server/tests/oidc) and of the AWS SDK for JavaScript client (server/tests/aws_api/js),
+# a Python virtualenv.
 source "$(dirname "$0")/lib.sh"
 
 ensure_rust_tools
@@ -22,6 +23,12 @@ fi
 if ! cmp -s server/tests/oidc/package-lock.json server/tests/oidc/node_modules/.installed-lock.json; then
   step "installing the OpenID provider's npm packages (single sign-on tests)"
   (cd server/tests/oidc && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.installed-lock.json)
+fi
+# The AWS SDK for JavaScript v3, the non-botocore client of the AWS API tests (test_js_sdk.py);
+# reinstalled when its lockfile changes. Without it that test fails (it is never skipped).
+if ! cmp -s server/tests/aws_api/js/package-lock.json server/tests/aws_api/js/node_modules/.installed-lock.json; then
+  step "installing the AWS SDK for JavaScript (AWS API tests)"
+  (cd server/tests/aws_api/js && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.installed-lock.json)
 fi
 
 build_site
@@ -55,7 +62,7 @@ echo "Postgres tests: ${TRAILSIGHT_TEST_POSTGRES_URL:-skipped (no server on 127.
 # The frontend is excluded: it only exists for wasm32 (and would merge app's features).
 cargo test --workspace --exclude frontend
 
-step "AWS API tests (the real aws CLI and boto3, from PyPI)"
+step "AWS API tests (the real aws CLI and boto3 from PyPI, the AWS SDK for JavaScript from npm)"
 VENV="$TARGET_DIR/aws-venv"
 ensure_venv "$VENV" server/tests/aws_api/requirements.txt
 VIRTUAL_ENV="$VENV" PATH="$VENV/bin:$PATH" "$VENV/bin/pytest" -q -p no:cacheprovider server/tests/aws_api

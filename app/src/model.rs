@@ -54,20 +54,27 @@ pub struct InsightsPage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttributionView {
     pub attribute: String,
-    /// `(value, average per minute during the insight, average during the baseline)`.
-    pub values: Vec<(String, f64, f64)>,
+    /// The insight's top values: `(value, average per minute during the insight)`.
+    pub insight: Vec<(String, f64)>,
+    /// The baseline's top values ("who normally does this"), likewise.
+    pub baseline: Vec<(String, f64)>,
 }
 
 /// Everything the insight page shows beyond the list row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InsightExtras {
-    /// The graph, an SVG drawn on the server.
-    pub graph_svg: String,
-    /// The span the graph covers, e.g. `3h`.
-    pub span: String,
     pub attributions: Vec<AttributionView>,
     /// Other insights of the same API and type, newest first.
     pub others: Vec<InsightRow>,
+}
+
+/// An insight's graph.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GraphView {
+    /// The span the graph covers, e.g. `3h`.
+    pub span: String,
+    /// The graph, an SVG drawn on the server.
+    pub svg: String,
 }
 
 /// One stored CloudTrail event, for event lists.
@@ -82,8 +89,18 @@ pub struct EventRow {
     pub error_code: Option<String>,
     pub read_only: bool,
     pub resources: Vec<String>,
-    /// The record as delivered, pretty-printed.
+    pub source_ip: Option<String>,
+    pub access_key_id: Option<String>,
+    /// The record as delivered, pretty-printed; in lists only its first
+    /// [`EventRow::PREVIEW_CHARS`] characters (a record can be megabytes: the event's own page
+    /// has all of it).
     pub json: String,
+    /// Whether `json` was cut short.
+    pub truncated: bool,
+}
+
+impl EventRow {
+    pub const PREVIEW_CHARS: usize = 4000;
 }
 
 /// A page of events, newest first, and where the next page starts.
@@ -102,6 +119,10 @@ pub struct TrailView {
     pub error_rate: bool,
     pub sensitivity: String,
     pub last_event_time: Option<String>,
+    /// Whether it takes events (StartLogging/StopLogging); a stopped trail refuses ingest.
+    pub logging: bool,
+    /// Which events of its logs it keeps, in words.
+    pub keeps: String,
 }
 
 /// The home page's numbers.

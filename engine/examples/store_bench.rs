@@ -25,13 +25,13 @@ async fn bench(name: &str, db: &backends::TestDb) {
     let timed = Instant::now();
     let mut stored = 0;
     for (_, doc) in documents.clone() {
-        stored += ingest_bytes(store.as_ref(), "bench", "demo", doc).await.unwrap().records_stored;
+        stored += ingest_bytes(store.as_ref(), "bench", &engine::selectors::EventSelectors::KeepAll, "demo", doc).await.unwrap().records_stored;
     }
     let ingest = timed.elapsed().as_secs_f64();
 
     let timed = Instant::now();
     for (_, doc) in documents {
-        ingest_bytes(store.as_ref(), "bench", "demo", doc).await.unwrap();
+        ingest_bytes(store.as_ref(), "bench", &engine::selectors::EventSelectors::KeepAll, "demo", doc).await.unwrap();
     }
     let again = timed.elapsed().as_secs_f64();
 

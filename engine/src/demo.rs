@@ -308,11 +308,12 @@ pub async fn load(
     trail: &str,
     plan: &DemoPlan,
 ) -> Result<crate::ingest::IngestSummary, crate::StoreError> {
-    store.ensure_trail(trail).await?;
+    // The demo is asked for by name: it fills a stopped trail too.
+    let selectors = crate::ingest::open_trail(store, trail, true).await?;
     let mut summary = crate::ingest::IngestSummary::default();
     for (hour, doc) in generate(plan) {
         let name = format!("demo {}", crate::time::format_minute(hour));
-        summary.merge(crate::ingest::ingest_bytes(store, trail, &name, doc).await?);
+        summary.merge(crate::ingest::ingest_bytes(store, trail, &selectors, &name, doc).await?);
     }
     Ok(summary)
 }

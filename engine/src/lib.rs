@@ -11,6 +11,7 @@
 //! - [`detect`]: the anomaly detector (pure: counts and "now" in, anomalies out) and the
 //!   driver that turns anomalies into stored insight events.
 //! - [`insight`]: the insight event in AWS's exact JSON format.
+//! - [`selectors`]: a trail's event selectors, which decide the events ingest keeps.
 //! - [`names`]: the rule for trail names, shared by every way of making one.
 //! - [`eval`]: the labelled evaluation of the detector against a naive reference.
 //! - [`access`]: roles, the principal a request acts as, password hashes and secrets.
@@ -27,6 +28,7 @@ pub mod insight;
 pub mod names;
 pub mod notify;
 pub mod record;
+pub mod selectors;
 pub mod store;
 pub mod time;
 

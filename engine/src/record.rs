@@ -114,22 +114,12 @@ struct Fields {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct UserIdentity {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    principal_id: Option<String>,
     arn: Option<String>,
     user_name: Option<String>,
     access_key_id: Option<String>,
-    session_context: Option<SessionContext>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SessionContext {
-    session_issuer: Option<SessionIssuer>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SessionIssuer {
-    user_name: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -201,11 +191,7 @@ impl Record {
             None => !name_looks_read_only(&event_name),
         };
         let identity = f.user_identity;
-        let user_name = identity.as_ref().and_then(|u| {
-            u.user_name.clone().or_else(|| {
-                u.session_context.as_ref()?.session_issuer.as_ref()?.user_name.clone()
-            })
-        });
+        let user_name = identity.as_ref().and_then(event_history_user_name);
         let event_id = match f.event_id {
             Some(id) if !id.is_empty() => id,
             _ => format!("sha:{}", content_digest(text)),
@@ -235,6 +221,37 @@ impl Record {
             raw: text.to_owned(),
             packed_raw: PackedRaw::default(),
         })
+    }
+}
+
+/// The `Username` AWS's Event history and LookupEvents show for a caller (and filter on):
+///
+/// - an assumed role: the *session name*, the last part of
+///   `arn:aws:sts::<account>:assumed-role/<role>/<session>` (not the role name in
+///   `sessionContext.sessionIssuer`): AWS's own `aws cloudtrail lookup-events` example shows
+///   `"Username": "my-session-name"` for `assumed-role/my-role/my-session-name`, and real
+///   outputs show `AutoScaling` for `assumed-role/AWSServiceRoleForAutoScaling/AutoScaling`;
+/// - a federated user: the name after `federated-user/`, likewise;
+/// - the root user: `root`;
+/// - anyone else with `userName` (IAM users, SAML and web identity users): that name;
+/// - AWS services and accounts without a user name: none.
+///
+/// When the ARN is missing, the part of `principalId` after `:` is the session name.
+fn event_history_user_name(identity: &UserIdentity) -> Option<String> {
+    let after_colon = || identity.principal_id.as_deref()?.split_once(':').map(|(_, s)| s.to_owned());
+    let last_part = |marker: &str| {
+        let arn = identity.arn.as_deref()?;
+        let rest = &arn[arn.find(marker)? + marker.len()..];
+        rest.rsplit('/').next().filter(|s| !s.is_empty()).map(str::to_owned)
+    };
+    match identity.kind.as_deref() {
+        Some("AssumedRole") => last_part(":assumed-role/").or_else(after_colon),
+        Some("FederatedUser") => last_part(":federated-user/").or_else(after_colon),
+        Some("Root") => Some("root".to_owned()),
+        _ => identity.user_name.clone().or_else(|| {
+            // Records written before `type` existed: the ARN still says what the caller was.
+            last_part(":assumed-role/").or_else(|| last_part(":federated-user/"))
+        }),
     }
 }
 
@@ -296,6 +313,27 @@ mod tests {
         let original: serde_json::Value = serde_json::from_str(FULL).unwrap();
         let stored: serde_json::Value = serde_json::from_str(&r.raw).unwrap();
         assert_eq!(original, stored);
+    }
+
+    #[test]
+    fn usernames_are_what_aws_event_history_shows() {
+        let user = |identity: &str| {
+            let json = format!(r#"{{"eventTime":"2024-01-01T00:00:00Z","eventSource":"s","eventName":"n","userIdentity":{identity}}}"#);
+            parse(&json).unwrap().user_name
+        };
+        // The aws CLI's own lookup-events example: the session name, not the role.
+        let assumed = r#"{"type":"AssumedRole","principalId":"AROAEXAMPLE:my-session-name",
+            "arn":"arn:aws:sts::123456789012:assumed-role/my-role/my-session-name",
+            "sessionContext":{"sessionIssuer":{"type":"Role","userName":"my-role"}}}"#;
+        assert_eq!(user(assumed).as_deref(), Some("my-session-name"));
+        assert_eq!(user(r#"{"type":"AssumedRole","principalId":"AROAX:i-0abc"}"#).as_deref(), Some("i-0abc"));
+        assert_eq!(user(r#"{"type":"Root","arn":"arn:aws:iam::123456789012:root"}"#).as_deref(), Some("root"));
+        assert_eq!(
+            user(r#"{"type":"FederatedUser","arn":"arn:aws:sts::1:federated-user/bob","sessionContext":{"sessionIssuer":{"userName":"issuer"}}}"#).as_deref(),
+            Some("bob")
+        );
+        assert_eq!(user(r#"{"type":"IAMUser","arn":"arn:aws:iam::1:user/alice","userName":"alice"}"#).as_deref(), Some("alice"));
+        assert_eq!(user(r#"{"type":"AWSService","invokedBy":"autoscaling.amazonaws.com"}"#), None);
     }
 
     #[test]

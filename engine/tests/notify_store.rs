@@ -45,8 +45,8 @@ fn event_id(record: &str) -> String {
 }
 
 async fn new_recent_insights_are_queued_for_each_destination_of_their_trail(store: Arc<dyn Store>) {
-    store.create_trail("prod", None).await.unwrap();
-    store.create_trail("dev", None).await.unwrap();
+    store.create_trail(&engine::store::NewTrail::for_ingest("prod")).await.unwrap();
+    store.create_trail(&engine::store::NewTrail::for_ingest("dev")).await.unwrap();
     let notify = store.notify();
     notify.add_destination(&webhook("all", None, NOW - HOUR)).await.unwrap();
     notify.add_destination(&webhook("prod-only", Some("prod"), NOW - HOUR)).await.unwrap();
@@ -81,7 +81,7 @@ async fn new_recent_insights_are_queued_for_each_destination_of_their_trail(stor
 }
 
 async fn backfills_and_insights_older_than_a_destination_notify_nobody(store: Arc<dyn Store>) {
-    store.create_trail("prod", None).await.unwrap();
+    store.create_trail(&engine::store::NewTrail::for_ingest("prod")).await.unwrap();
     store.notify().add_destination(&webhook("hook", None, NOW - HOUR)).await.unwrap();
     // History replayed from last year: stored, never sent.
     let old = insight("RunInstances", NOW - 300 * 24 * HOUR, Some(5), "arn:aws:iam::123456789012:user/a");
@@ -99,7 +99,7 @@ async fn backfills_and_insights_older_than_a_destination_notify_nobody(store: Ar
 }
 
 async fn a_suppression_rule_marks_matching_insights_expected_and_unsent(store: Arc<dyn Store>) {
-    store.create_trail("prod", None).await.unwrap();
+    store.create_trail(&engine::store::NewTrail::for_ingest("prod")).await.unwrap();
     let notify = store.notify();
     notify.add_destination(&webhook("hook", None, NOW - HOUR)).await.unwrap();
     let rule = SuppressionRule {
@@ -149,7 +149,7 @@ async fn a_suppression_rule_marks_matching_insights_expected_and_unsent(store: A
 }
 
 async fn an_api_that_flaps_is_told_once(store: Arc<dyn Store>) {
-    store.create_trail("prod", None).await.unwrap();
+    store.create_trail(&engine::store::NewTrail::for_ingest("prod")).await.unwrap();
     store.notify().add_destination(&webhook("hook", None, NOW - 2 * HOUR)).await.unwrap();
     let who = "arn:aws:iam::123456789012:user/a";
     // 60 min ago, 5 minutes long; again 20 minutes after it ended; again 40 minutes after that.
@@ -171,7 +171,7 @@ async fn an_api_that_flaps_is_told_once(store: Arc<dyn Store>) {
 }
 
 async fn each_delivery_is_claimed_by_one_holder_and_finished_once(store: Arc<dyn Store>) {
-    store.create_trail("prod", None).await.unwrap();
+    store.create_trail(&engine::store::NewTrail::for_ingest("prod")).await.unwrap();
     store.notify().add_destination(&webhook("hook", None, NOW - HOUR)).await.unwrap();
     for n in 0..5 {
         store.save_insight(&insight(&format!("Api{n}"), NOW - 60_000, None, "arn:x"), NOW).await.unwrap();
@@ -210,7 +210,7 @@ async fn each_delivery_is_claimed_by_one_holder_and_finished_once(store: Arc<dyn
 }
 
 async fn triage_states_and_comments_are_kept_beside_the_record(store: Arc<dyn Store>) {
-    store.create_trail("prod", None).await.unwrap();
+    store.create_trail(&engine::store::NewTrail::for_ingest("prod")).await.unwrap();
     let i = insight("RunInstances", NOW - 60_000, None, "arn:x");
     store.save_insight(&i, NOW).await.unwrap();
     let notify = store.notify();
@@ -237,7 +237,7 @@ async fn triage_states_and_comments_are_kept_beside_the_record(store: Arc<dyn St
 }
 
 async fn finished_deliveries_age_out_and_comments_go_with_their_insights(store: Arc<dyn Store>) {
-    store.create_trail("prod", None).await.unwrap();
+    store.create_trail(&engine::store::NewTrail::for_ingest("prod")).await.unwrap();
     store.notify().add_destination(&webhook("hook", None, NOW - HOUR)).await.unwrap();
     for n in 0..2 {
         store.save_insight(&insight(&format!("Api{n}"), NOW - 60_000, None, "arn:x"), NOW).await.unwrap();
@@ -253,13 +253,13 @@ async fn finished_deliveries_age_out_and_comments_go_with_their_insights(store: 
     let i = insight("Api0", NOW - 60_000, None, "arn:x");
     notify.add_comment(&i.shared_event_id, "bob", NOW, "mine").await.unwrap();
     store.delete_trail("prod").await.unwrap();
-    store.create_trail("prod", None).await.unwrap();
+    store.create_trail(&engine::store::NewTrail::for_ingest("prod")).await.unwrap();
     store.save_insight(&i, NOW).await.unwrap();
     assert_eq!(notify.comments(&i.shared_event_id).await.unwrap(), [], "deleted with the trail's insights");
 }
 
 async fn only_insights_a_destination_was_told_about_group_the_next_one(store: Arc<dyn Store>) {
-    store.create_trail("prod", None).await.unwrap();
+    store.create_trail(&engine::store::NewTrail::for_ingest("prod")).await.unwrap();
     store.notify().add_destination(&webhook("hook", None, NOW - 2 * HOUR)).await.unwrap();
     let notify = store.notify();
     // The autoscaler's burst is expected; an attacker's on the same API 20 minutes after it
@@ -291,7 +291,7 @@ async fn only_insights_a_destination_was_told_about_group_the_next_one(store: Ar
 }
 
 async fn an_end_is_claimed_only_after_its_start(store: Arc<dyn Store>) {
-    store.create_trail("prod", None).await.unwrap();
+    store.create_trail(&engine::store::NewTrail::for_ingest("prod")).await.unwrap();
     store.notify().add_destination(&webhook("hook", None, NOW - HOUR)).await.unwrap();
     let notify = store.notify();
     store.save_insight(&insight("RunInstances", NOW - 10 * 60_000, None, "arn:x"), NOW).await.unwrap();

@@ -15,6 +15,13 @@ INSERT INTO events (trail, event_id, event_time_ms, minute, event_source, event_
             'us-east-1', '111', 1, 1, 'alice', '{"eventID":"old-1","eventTime":"2024-05-01T10:00:05Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":"us-east-1","recipientAccountId":"111","readOnly":false,"userIdentity":{"userName":"alice"},"resources":[{"type":"AWS::IAM::User","ARN":"arn:aws:iam::111:user/new"}]}'),
            ('prod', 'old-2', 1714644000000, 28577400, 'iam.amazonaws.com', 'GetUser',
             'us-east-1', '111', 1, 0, 'bob', '{"eventID":"old-2"}');
+-- Before 0013 an assumed role's Username was the role's name.
+INSERT INTO events (trail, event_id, event_time_ms, minute, event_source, event_name,
+        aws_region, account, is_management, is_write, user_arn, user_name, raw)
+    VALUES ('prod', 'old-3', 1714644000000, 28577400, 'ec2.amazonaws.com', 'RunInstances',
+            'us-east-1', '111', 1, 1, 'arn:aws:sts::111:assumed-role/deployer/ci-run-42', 'deployer', '{"eventID":"old-3"}'),
+           ('prod', 'old-4', 1714644000000, 28577400, 'iam.amazonaws.com', 'CreateUser',
+            'us-east-1', '111', 1, 1, 'arn:aws:iam::111:root', NULL, '{"eventID":"old-4"}');
 INSERT INTO event_resources (event_row, resource_type, resource_name)
     VALUES (1, 'AWS::IAM::User', 'arn:aws:iam::111:user/new');
 "#;
@@ -70,6 +77,17 @@ async fn an_earlier_database_keeps_its_events_resources_and_duplicates() {
     let ids: Vec<&str> = by_resource.iter().map(|e| e.record.event_id.as_str()).collect();
     assert_eq!(ids, ["new-1", "old-1"], "resources of old and new rows both found, each once");
     assert_eq!(store.event_span("prod").await.unwrap(), Some((28575960, 28578720)));
+
+    // Usernames become what AWS's Event history shows: the session name, "root".
+    let by_user = |name: &str| EventQuery { lookup: Some((LookupAttribute::Username, name.into())), limit: 10, ..Default::default() };
+    let ids = |events: Vec<StoredEvent>| events.into_iter().map(|e| e.record.event_id).collect::<Vec<_>>();
+    assert_eq!(ids(store.list_events(&by_user("ci-run-42")).await.unwrap()), ["old-3"]);
+    assert_eq!(ids(store.list_events(&by_user("deployer")).await.unwrap()), Vec::<String>::new());
+    assert_eq!(ids(store.list_events(&by_user("root")).await.unwrap()), ["old-4"]);
+    assert_eq!(ids(store.list_events(&by_user("alice")).await.unwrap()), ["old-1"]);
+    // A trail from before logging times were kept has logged since it was made.
+    let trail = store.get_trail("prod").await.unwrap().unwrap();
+    assert_eq!((trail.logging, trail.start_logging_ms, trail.event_selectors), (true, Some(0), EventSelectors::KeepAll));
 }
 
 /// Opens the database at `url` from `n` stores at once, each on its own task with its own

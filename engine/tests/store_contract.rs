@@ -43,17 +43,52 @@ fn ids(events: &[StoredEvent]) -> Vec<&str> {
 }
 
 async fn trails_are_created_configured_renamed_and_deleted(store: Arc<dyn Store>) {
-    let t = store.create_trail("prod", Some("bucket")).await.unwrap();
+    let t = store.create_trail(&NewTrail { s3_bucket: Some("bucket"), ..NewTrail::for_ingest("prod") }).await.unwrap();
     assert_eq!(t.insight_types, [InsightType::ApiCallRate, InsightType::ApiErrorRate]);
     assert_eq!((t.sensitivity, t.logging, t.s3_bucket.as_deref()), (Sensitivity::Medium, true, Some("bucket")));
-    assert!(matches!(store.create_trail("prod", None).await, Err(StoreError::TrailExists(_))));
+    assert_eq!((t.options, t.event_selectors), (TrailOptions::for_ingested_logs(), EventSelectors::KeepAll));
+    assert!(t.start_logging_ms.is_some_and(|ms| ms == t.created_ms), "a trail made logging logs from its creation");
+    assert!(matches!(store.create_trail(&NewTrail::for_ingest("prod")).await, Err(StoreError::TrailExists(_))));
 
     store.set_insight_types("prod", &[InsightType::ApiErrorRate]).await.unwrap();
     store.set_sensitivity("prod", Sensitivity::High).await.unwrap();
-    store.set_logging("prod", false).await.unwrap();
+    store.set_logging("prod", false, 1_000).await.unwrap();
+    store.set_logging("prod", false, 2_000).await.unwrap();
     let t = store.get_trail("prod").await.unwrap().unwrap();
     assert_eq!((t.insight_types, t.sensitivity, t.logging), (vec![InsightType::ApiErrorRate], Sensitivity::High, false));
-    assert!(matches!(store.set_logging("nope", true).await, Err(StoreError::NoSuchTrail(_))));
+    assert_eq!(t.stop_logging_ms, Some(1_000), "stopping a stopped trail keeps the time it stopped");
+    store.set_logging("prod", true, 3_000).await.unwrap();
+    let t = store.get_trail("prod").await.unwrap().unwrap();
+    assert_eq!((t.logging, t.start_logging_ms, t.stop_logging_ms), (true, Some(3_000), Some(1_000)));
+    assert!(matches!(store.set_logging("nope", true, 0).await, Err(StoreError::NoSuchTrail(_))));
+
+    // What CreateTrail, UpdateTrail and PutEventSelectors keep.
+    let options = TrailOptions { s3_key_prefix: Some("ct".into()), kms_key_id: Some("alias/k".into()), ..TrailOptions::aws_default() };
+    let api = store
+        .create_trail(&NewTrail {
+            name: "api",
+            s3_bucket: Some("logs"),
+            logging: false,
+            options: Some(&options),
+            event_selectors: &EventSelectors::aws_default(),
+        })
+        .await
+        .unwrap();
+    assert_eq!((api.logging, api.start_logging_ms, &api.options), (false, None, &options));
+    assert_eq!(api.event_selectors, EventSelectors::aws_default());
+    let changed = TrailOptions { is_multi_region_trail: true, ..options };
+    store.update_trail("api", Some("other-logs"), &changed).await.unwrap();
+    let only_writes = EventSelectors::Basic(vec![engine::selectors::BasicSelector {
+        read_write_type: engine::selectors::ReadWriteType::WriteOnly,
+        include_management_events: true,
+        data_resources: vec![],
+        exclude_management_event_sources: vec![],
+    }]);
+    store.set_event_selectors("api", &only_writes).await.unwrap();
+    let api = store.get_trail("api").await.unwrap().unwrap();
+    assert_eq!((api.s3_bucket.as_deref(), &api.options, &api.event_selectors), (Some("other-logs"), &changed, &only_writes));
+    assert!(matches!(store.set_event_selectors("nope", &only_writes).await, Err(StoreError::NoSuchTrail(_))));
+    store.delete_trail("api").await.unwrap();
 
     store.insert_events("prod", &sample()).await.unwrap();
     store.rename_trail("prod", "production").await.unwrap();
@@ -61,7 +96,7 @@ async fn trails_are_created_configured_renamed_and_deleted(store: Arc<dyn Store>
     let moved = store.list_events(&EventQuery { trail: Some("production".into()), limit: 50, ..Default::default() }).await.unwrap();
     assert_eq!(moved.len(), 5, "events move with the trail");
 
-    store.create_trail("other", None).await.unwrap();
+    store.create_trail(&NewTrail::for_ingest("other")).await.unwrap();
     assert!(matches!(store.rename_trail("production", "other").await, Err(StoreError::TrailExists(_))));
     store.delete_trail("production").await.unwrap();
     assert_eq!(store.list_trails().await.unwrap().len(), 1);
@@ -417,7 +452,7 @@ async fn a_server_secret_is_created_once_and_shared(store: Arc<dyn Store>) {
 }
 
 async fn tags_follow_their_trail_and_are_limited(store: Arc<dyn Store>) {
-    store.create_trail("prod", None).await.unwrap();
+    store.create_trail(&NewTrail::for_ingest("prod")).await.unwrap();
     let tags = store.tags();
     let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
     assert!(tags.add_tags("prod", &[pair("team", "sec"), pair("env", "prod")]).await.unwrap());
@@ -430,7 +465,7 @@ async fn tags_follow_their_trail_and_are_limited(store: Arc<dyn Store>) {
     store.rename_trail("prod", "production").await.unwrap();
     assert_eq!(tags.tags("production").await.unwrap(), [pair("team", "secops")]);
     store.delete_trail("production").await.unwrap();
-    store.create_trail("production", None).await.unwrap();
+    store.create_trail(&NewTrail::for_ingest("production")).await.unwrap();
     assert_eq!(tags.tags("production").await.unwrap(), [], "a new trail of the same name starts bare");
 }
 

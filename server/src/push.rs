@@ -8,7 +8,10 @@
 //! trail name follows the settings page's rule ([`engine::names::check_trail_name`]).
 //! The reply is the ingest summary as JSON: 200 when everything was stored, 422 when some
 //! records were rejected (the others are stored; each rejection names its record index).
-//! Re-sending a body is harmless: eventIDs are stored once per trail.
+//! Re-sending a body is harmless: eventIDs are stored once per trail. A trail that is not
+//! logging (StopLogging, or made through the AWS API and not started yet) answers 409 with
+//! what to do; the trail's event selectors decide which records are kept (the summary's
+//! `not_selected` counts the rest).
 //!
 //! Safety: bodies over the limit are refused with 413 before they are read whole, and so is
 //! a gzip body that inflates past 16 times the limit; a body is inflated once (gzip inside
@@ -171,9 +174,11 @@ async fn push_events(
         // Not a CloudTrail document: a rejection in the summary (422), as ingest reports it.
         other => other,
     };
-    // Like `ingest --trail`, pushing to a new trail creates it with both insight types on.
-    let stored = match state.store.ensure_trail(&trail).await {
-        Ok(()) => engine::ingest::ingest_parsed(state.store.as_ref(), &trail, "request body", parsed).await,
+    // Like `ingest --trail`, pushing to a new trail creates it with both insight types on;
+    // a stopped trail (StopLogging) refuses the push, and its event selectors decide what
+    // is kept.
+    let stored = match engine::ingest::open_trail(state.store.as_ref(), &trail, false).await {
+        Ok(selectors) => engine::ingest::ingest_parsed(state.store.as_ref(), &trail, &selectors, "request body", parsed).await,
         Err(e) => Err(e),
     };
     match stored {
@@ -181,6 +186,7 @@ async fn push_events(
             let status = if summary.rejections.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
             (status, Json(summary)).into_response()
         }
+        Err(e @ engine::StoreError::TrailStopped(_)) => error(StatusCode::CONFLICT, e.to_string()),
         Err(e) => {
             tracing::error!(trail, "storing pushed events failed: {e}");
             error(StatusCode::INTERNAL_SERVER_ERROR, "the events could not be stored; the server log says why")

@@ -70,7 +70,7 @@ async fn server(addr: &str) -> Server {
     let hash = hash_password("correct horse battery");
     store.access().add_user("alice", Role::Admin, &hash, 0).await.unwrap();
     store.access().add_user("bob", Role::Viewer, &hash, 0).await.unwrap();
-    store.create_trail("prod", None).await.unwrap();
+    store.create_trail(&engine::store::NewTrail::for_ingest("prod")).await.unwrap();
     let router = server::web::router(store.clone(), dir.path(), WebSettings::for_addr(addr.parse().unwrap()));
     Server { router, store, _dir: dir }
 }

@@ -46,7 +46,7 @@ fn hmac_hex(secret: &str, body: &[u8]) -> String {
 
 async fn a_webhook_gets_the_eventbridge_event_signed_and_retried_after_a_failure(db: &TestDb) {
     let store = db.open().await;
-    store.create_trail("prod", None).await.unwrap();
+    store.create_trail(&engine::store::NewTrail::for_ingest("prod")).await.unwrap();
     let receiver = Receiver::start(vec![Answer::Status(503)]);
     store.notify().add_destination(&webhook(&receiver.url, Some("shh"))).await.unwrap();
     let insight = sample_insight("prod", "RunInstances", now_ms() - 120_000, None, "arn:aws:iam::123456789012:user/mallory");
@@ -85,7 +85,7 @@ async fn a_webhook_gets_the_eventbridge_event_signed_and_retried_after_a_failure
 
 async fn a_notification_queued_before_a_crash_is_sent_after_restart(db: &TestDb) {
     let store = db.open().await;
-    store.create_trail("prod", None).await.unwrap();
+    store.create_trail(&engine::store::NewTrail::for_ingest("prod")).await.unwrap();
     // The first request reaches the receiver, which never answers: the server is killed
     // while it waits (stored and claimed, not recorded as sent).
     let receiver = Receiver::start(vec![Answer::Hang]);
@@ -113,7 +113,7 @@ async fn a_notification_queued_before_a_crash_is_sent_after_restart(db: &TestDb)
 
 async fn two_servers_send_each_notification_exactly_once(db: &TestDb) {
     let store = db.open().await;
-    store.create_trail("prod", None).await.unwrap();
+    store.create_trail(&engine::store::NewTrail::for_ingest("prod")).await.unwrap();
     let receiver = Receiver::start(Vec::new());
     store.notify().add_destination(&webhook(&receiver.url, None)).await.unwrap();
     let now = now_ms();

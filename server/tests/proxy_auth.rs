@@ -30,7 +30,7 @@ struct Server {
 async fn server(role_header: bool) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store = engine::open_store(&format!("sqlite://{}", dir.path().join("a.db").display())).await.unwrap();
-    store.create_trail("prod", None).await.unwrap();
+    store.create_trail(&engine::store::NewTrail::for_ingest("prod")).await.unwrap();
     let mut settings = WebSettings::for_addr("0.0.0.0:3000".parse().unwrap());
     settings.access.proxy = Some(ProxyAuth {
         user_header: header::HeaderName::from_static("x-forwarded-email"),

@@ -210,7 +210,18 @@ pub mod server {
             .unwrap_or_default()
     }
 
+    /// An event for a list: its JSON cut to a preview (see [`EventRow::PREVIEW_CHARS`]).
     pub fn event_row(e: &engine::store::StoredEvent) -> EventRow {
+        let mut row = full_event_row(e);
+        if let Some((cut, _)) = row.json.char_indices().nth(EventRow::PREVIEW_CHARS) {
+            row.json.truncate(cut);
+            row.truncated = true;
+        }
+        row
+    }
+
+    /// An event with its whole record, for its own page.
+    pub fn full_event_row(e: &engine::store::StoredEvent) -> EventRow {
         let r = &e.record;
         EventRow {
             event_id: r.event_id.clone(),
@@ -222,7 +233,10 @@ pub mod server {
             error_code: r.error_code.clone(),
             read_only: !r.is_write,
             resources: r.resources.iter().map(|(_, name)| name.clone()).collect(),
+            source_ip: r.source_ip.clone(),
+            access_key_id: r.access_key_id.clone(),
             json: pretty(&r.raw).0,
+            truncated: false,
         }
     }
 
@@ -260,6 +274,8 @@ pub mod server {
             error_rate: t.insight_types.contains(&InsightType::ApiErrorRate),
             sensitivity: t.sensitivity.as_str().to_owned(),
             last_event_time: t.last_event_ms.map(engine::time::format_millis),
+            logging: t.logging,
+            keeps: t.event_selectors.describe(),
         }
     }
 }

@@ -25,10 +25,16 @@ fn explain(e: engine::StoreError) -> AppError {
     }
 }
 
-/// The engine's rule, the same as push's and `ingest --trail`'s.
+/// The engine's rule, the same as push's and `ingest --trail`'s, and AWS's minimum of 3
+/// characters for trails made here (so that the name works in AWS's API too).
 #[cfg(feature = "ssr")]
 fn checked_name(name: &str) -> Result<String, AppError> {
-    engine::names::check_trail_name(name.trim()).map(str::to_owned).map_err(|e| AppError::invalid(e.to_string()))
+    let name = name.trim();
+    engine::names::check_trail_name(name).map_err(|e| AppError::invalid(e.to_string()))?;
+    if name.chars().count() < 3 {
+        return Err(AppError::invalid(format!("Trail name {name:?} is too short: AWS's trail names have at least 3 characters.")));
+    }
+    Ok(name.to_owned())
 }
 
 #[server]
@@ -36,7 +42,7 @@ pub async fn create_trail(name: String) -> Result<(), AppError> {
     use crate::api::server::{admin, audit};
     let (state, who) = admin()?;
     let name = checked_name(&name)?;
-    state.store.create_trail(&name, None).await.map_err(explain)?;
+    state.store.create_trail(&engine::store::NewTrail::for_ingest(&name)).await.map_err(explain)?;
     audit(&state, &who, "trail.create", &name, String::new()).await;
     Ok(())
 }
@@ -68,14 +74,15 @@ pub async fn delete_trail(name: String, confirm: String) -> Result<(), AppError>
     Ok(())
 }
 
-/// Saves a trail's insight selectors and sensitivity. Checkboxes send a value only when
-/// checked, hence the options.
+/// Saves a trail's insight selectors, sensitivity and whether it logs (takes events).
+/// Checkboxes send a value only when checked, hence the options.
 #[server]
 pub async fn save_trail_settings(
     name: String,
     call_rate: Option<String>,
     error_rate: Option<String>,
     sensitivity: String,
+    logging: Option<String>,
 ) -> Result<(), AppError> {
     use engine::detect::Sensitivity;
     use engine::store::InsightType;
@@ -94,8 +101,15 @@ pub async fn save_trail_settings(
         .ok_or_else(|| AppError::invalid(format!("{sensitivity:?} is not a sensitivity: use low, medium or high.")))?;
     store.set_insight_types(&name, &types).await.map_err(explain)?;
     store.set_sensitivity(&name, sensitivity).await.map_err(explain)?;
+    let now_ms = crate::api::server::now_ms();
+    store.set_logging(&name, logging.is_some(), now_ms).await.map_err(explain)?;
     let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
-    let detail = format!("insight types [{}], sensitivity {}", names.join(", "), sensitivity.as_str());
+    let detail = format!(
+        "insight types [{}], sensitivity {}, logging {}",
+        names.join(", "),
+        sensitivity.as_str(),
+        if logging.is_some() { "on" } else { "off" }
+    );
     audit(&state, &who, "trail.settings", &name, detail).await;
     Ok(())
 }

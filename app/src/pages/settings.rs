@@ -17,8 +17,25 @@ pub fn SettingsPage() -> impl IntoView {
     let rename = ServerAction::<RenameTrail>::new();
     let delete = ServerAction::<DeleteTrail>::new();
     let save = ServerAction::<SaveTrailSettings>::new();
+    // The list reloads after a change that worked; a refused one (a mistyped confirmation)
+    // leaves the forms as they are, so the person can correct what they typed.
+    let changes = RwSignal::new(0u32);
+    let results: [Signal<Option<bool>>; 4] = [
+        Signal::derive(move || create.value().get().map(|r| r.is_ok())),
+        Signal::derive(move || rename.value().get().map(|r| r.is_ok())),
+        Signal::derive(move || delete.value().get().map(|r| r.is_ok())),
+        Signal::derive(move || save.value().get().map(|r| r.is_ok())),
+    ];
+    // One effect per action, so that only the action that just finished counts.
+    for result in results {
+        Effect::new(move || {
+            if result.get() == Some(true) {
+                changes.update(|n| *n += 1);
+            }
+        });
+    }
     let trails = Resource::new(
-        move || (create.version().get(), rename.version().get(), delete.version().get(), save.version().get()),
+        move || changes.get(),
         |_| async move {
             // Viewers see the settings; only admins get the controls (the server checks again).
             let can_change = who_am_i().await.ok().flatten().is_some_and(|u| u.can_change);
@@ -47,11 +64,20 @@ pub fn SettingsPage() -> impl IntoView {
             .clone()
             .map(|e| view! { <p class="error" role="alert" data-testid="settings-error">{e.to_string()}</p> })
     };
+    // And what went right: a change with no visible answer reads as one that did nothing.
+    let done = move || {
+        let ok = [create.value().get(), rename.value().get(), delete.value().get(), save.value().get()]
+            .map(|v| v.is_some_and(|r| r.is_ok()));
+        let i = last.get();
+        let message = ["Trail created.", "Trail renamed.", "Trail deleted.", "Settings saved."][i];
+        ok[i].then(|| view! { <p class="saved" role="status" data-testid="settings-saved">{message}</p> })
+    };
     view! {
         <Frame>
             <Title text="Settings"/>
             <h1>"Settings"</h1>
             {error}
+            {done}
             <Transition fallback=|| view! { <p>"Loading trails…"</p> }>
                 {move || Suspend::new(async move {
                     match trails.await {
@@ -69,7 +95,13 @@ pub fn SettingsPage() -> impl IntoView {
                             let body = if list.is_empty() {
                                 view! { <p class="empty">"No trails yet."</p> }.into_any()
                             } else {
-                                list.into_iter().map(|t| view! { <TrailSettings t can_change save rename delete/> }).collect_view().into_any()
+                                // Keyed by name: after a delete, the next trail's form (an open
+                                // confirmation, typed text) is not the deleted one's reused.
+                                view! {
+                                    <For each=move || list.clone() key=|t| t.name.clone() let:t>
+                                        <TrailSettings t can_change save rename delete/>
+                                    </For>
+                                }.into_any()
                             };
                             view! { {new_trail} <h2>"Trails"</h2> {read_only} {body} <super::notifications::NotificationSections/> }.into_any()
                         }
@@ -102,7 +134,8 @@ fn TrailSettings(
         return view! {
             <section class="trail-card" data-testid=format!("trail-{}", t.name)>
                 <h3>{t.name.clone()}</h3>
-                <p>{types}" · sensitivity "{t.sensitivity.clone()}</p>
+                <p>{types}" · sensitivity "{t.sensitivity.clone()}" · "{if t.logging { "logging" } else { "stopped: refuses new events" }}</p>
+                <p class="minor">"Keeps "{t.keeps.clone()}</p>
             </section>
         }
         .into_any();
@@ -114,13 +147,17 @@ fn TrailSettings(
                 <input type="hidden" name="name" value=save_name/>
                 <label><input type="checkbox" name="call_rate" value="on" checked=t.call_rate data-testid="call-rate"/>" ApiCallRateInsight"</label>
                 <label><input type="checkbox" name="error_rate" value="on" checked=t.error_rate data-testid="error-rate"/>" ApiErrorRateInsight"</label>
-                <label>"Sensitivity "
+                <label title="How unusual a minute must be to raise an insight. Low: at least 10 calls and p < 1e-9 (fewest insights); medium: 5 calls, p < 1e-6; high: 3 calls, p < 1e-5 (most). See docs/detection.md.">"Sensitivity "
                     <select name="sensitivity" data-testid="sensitivity">
                         {["low", "medium", "high"].into_iter().map(|s| view! { <option value=s selected=t.sensitivity == s>{s}</option> }).collect_view()}
                     </select>
                 </label>
+                <label title="A stopped trail refuses pushes and ingest (StopLogging)">
+                    <input type="checkbox" name="logging" value="on" checked=t.logging data-testid="logging"/>" Logging"
+                </label>
                 <button type="submit" data-testid="save-settings">"Save"</button>
             </ActionForm>
+            <p class="minor" data-testid="keeps">"Keeps "{t.keeps.clone()}" (event selectors: aws cloudtrail put-event-selectors)"</p>
             <ActionForm action=rename attr:class="inline-form">
                 <input type="hidden" name="name" value=rename_name/>
                 <input type="text" name="new_name" placeholder="new name" aria-label="New name" required data-testid="rename-to"/>

@@ -16,12 +16,14 @@ pub mod s3;
 pub mod source;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::record::Record;
+use crate::selectors::EventSelectors;
 use crate::store::{Store, StoreError};
-pub use parse::{parse_document, parse_document_within, DocumentError, EventTimeWindow, ParsedDocument};
+pub use parse::{parse_document, parse_document_within, DocumentError, EventTimeWindow, NotSelected, ParsedDocument};
 pub use source::{discover, read_input, Input, DEFAULT_MAX_DOCUMENT_BYTES};
 
 /// One thing that was not stored, and why.
@@ -51,6 +53,8 @@ pub struct IngestSummary {
     pub duplicates_skipped: u64,
     pub insight_events_skipped: u64,
     pub digest_files_skipped: usize,
+    /// Valid records not stored because the trail's event selectors do not select them.
+    pub not_selected: NotSelected,
     pub rejections: Vec<Rejection>,
 }
 
@@ -62,6 +66,7 @@ impl IngestSummary {
         self.duplicates_skipped += other.duplicates_skipped;
         self.insight_events_skipped += other.insight_events_skipped;
         self.digest_files_skipped += other.digest_files_skipped;
+        self.not_selected.merge(&other.not_selected);
         self.rejections.extend(other.rejections);
     }
 
@@ -70,6 +75,7 @@ impl IngestSummary {
         self.records_stored += stored;
         self.duplicates_skipped += doc.records.len() as u64 - stored;
         self.insight_events_skipped += doc.insight_events as u64;
+        self.not_selected.merge(&doc.not_selected);
         self.rejections.extend(doc.rejected.iter().map(|(i, reason)| Rejection {
             input: input.to_owned(),
             record: Some(*i),
@@ -101,6 +107,8 @@ pub struct IngestOptions {
     pub max_document_bytes: u64,
     /// Records per transaction (whole documents are never split, so a batch may be larger).
     pub batch_records: usize,
+    /// Store events even into a trail that is not logging (see [`open_trail`]).
+    pub even_if_stopped: bool,
 }
 
 impl Default for IngestOptions {
@@ -111,6 +119,7 @@ impl Default for IngestOptions {
             // Large enough that per-transaction costs (a WAL commit) vanish, small enough
             // that a crash loses little work and progress moves smoothly.
             batch_records: 20_000,
+            even_if_stopped: false,
         }
     }
 }
@@ -130,16 +139,31 @@ pub fn parse_bytes(bytes: Vec<u8>, max_bytes: u64) -> Result<ParsedDocument, sou
     parse_document(&plain).map_err(|e| source::ReadError::Document(e.to_string()))
 }
 
-/// Stores a document parsed by [`parse_bytes`] (or its rejection) under `trail`.
+/// Makes `trail` ready to take events: creates it if new (logging, keeping every event),
+/// refuses it with [`StoreError::TrailStopped`] if it is not logging (unless
+/// `even_if_stopped`), and returns the event selectors that decide which events it keeps.
+pub async fn open_trail(store: &dyn Store, trail: &str, even_if_stopped: bool) -> Result<Arc<EventSelectors>, StoreError> {
+    store.ensure_trail(trail).await?;
+    let found = store.get_trail(trail).await?.ok_or_else(|| StoreError::NoSuchTrail(trail.to_owned()))?;
+    if !found.logging && !even_if_stopped {
+        return Err(StoreError::TrailStopped(trail.to_owned()));
+    }
+    Ok(Arc::new(found.event_selectors))
+}
+
+/// Stores a document parsed by [`parse_bytes`] (or its rejection) under `trail`, keeping the
+/// records `selectors` select (from [`open_trail`]).
 pub async fn ingest_parsed(
     store: &dyn Store,
     trail: &str,
+    selectors: &EventSelectors,
     input: &str,
     parsed: Result<ParsedDocument, source::ReadError>,
 ) -> Result<IngestSummary, StoreError> {
     let mut summary = IngestSummary { files: 1, ..Default::default() };
     match parsed {
         Ok(doc) => {
+            let doc = doc.prepare(selectors, false);
             let stored = store.insert_events(trail, &doc.records).await?;
             summary.add_document(input, &doc, stored);
         }
@@ -152,10 +176,11 @@ pub async fn ingest_parsed(
 pub async fn ingest_bytes(
     store: &dyn Store,
     trail: &str,
+    selectors: &EventSelectors,
     input: &str,
     bytes: Vec<u8>,
 ) -> Result<IngestSummary, StoreError> {
-    ingest_parsed(store, trail, input, parse_bytes(bytes, DEFAULT_MAX_DOCUMENT_BYTES)).await
+    ingest_parsed(store, trail, selectors, input, parse_bytes(bytes, DEFAULT_MAX_DOCUMENT_BYTES)).await
 }
 
 /// Ingests files, directories (recursively) and `-` (stdin) into `trail` with default options.
@@ -187,7 +212,7 @@ pub async fn ingest_found(
     options: &IngestOptions,
     on_progress: impl FnMut(Progress),
 ) -> Result<IngestSummary, StoreError> {
-    store.ensure_trail(trail).await?;
+    let selectors = open_trail(store, trail, options.even_if_stopped).await?;
     let mut summary = IngestSummary {
         digest_files_skipped: found.digests_skipped,
         ..Default::default()
@@ -197,7 +222,7 @@ pub async fn ingest_found(
     }
     let (max_bytes, pack) = (options.max_document_bytes, store.packs_raw());
     let documents = pipeline::ordered_parallel(found.inputs, options.workers, move |input| {
-        read_document(input, max_bytes).map(|doc| doc.packed_if(pack))
+        read_document(input, max_bytes).map(|doc| doc.prepare(&selectors, pack))
     });
     store_documents(store, trail, documents, options.batch_records, &mut summary, on_progress).await?;
     Ok(summary)

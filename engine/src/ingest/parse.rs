@@ -5,10 +5,13 @@
 //! line (NDJSON). Each record that cannot be used is reported with its index and reason;
 //! the others are kept.
 
-use serde::Deserialize;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::record::{Record, RecordError};
+use crate::selectors::EventSelectors;
 
 /// What one document yielded.
 #[derive(Debug, Default)]
@@ -18,19 +21,66 @@ pub struct ParsedDocument {
     pub rejected: Vec<(usize, String)>,
     /// Insight events found in the document (skipped: they are not API calls).
     pub insight_events: usize,
+    /// Records the trail's event selectors did not select (see [`ParsedDocument::prepare`]).
+    pub not_selected: NotSelected,
 }
 
 impl ParsedDocument {
-    /// Compresses every record's raw JSON for storage when `pack` is set (the store's
-    /// [`crate::store::Store::packs_raw`]): done here, in the parallel workers, so that the
-    /// single database writer does not.
-    pub fn packed_if(mut self, pack: bool) -> ParsedDocument {
+    /// Readies the records for the trail: drops (and counts) those its event selectors do
+    /// not select, and compresses the rest's raw JSON when `pack` is set (the store's
+    /// [`crate::store::Store::packs_raw`]). Done in the parallel workers, so that the single
+    /// database writer does neither.
+    pub fn prepare(mut self, selectors: &EventSelectors, pack: bool) -> ParsedDocument {
+        if *selectors != EventSelectors::KeepAll {
+            let not_selected = &mut self.not_selected;
+            self.records.retain(|r| {
+                let keep = selectors.selects(r);
+                if !keep {
+                    not_selected.add(&r.event_source, &r.event_name);
+                }
+                keep
+            });
+        }
         if pack {
             for r in &mut self.records {
                 r.packed_raw.0 = Some(crate::store::packed::pack(&r.raw));
             }
         }
         self
+    }
+}
+
+/// Records not stored because the trail's event selectors do not select them, counted by API
+/// (`eventSource eventName`). At most [`NotSelected::MAX_APIS`] APIs are named, the rest are
+/// counted under "other APIs": the names come from the records, so they are bounded here.
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+pub struct NotSelected {
+    pub total: u64,
+    pub by_api: BTreeMap<String, u64>,
+}
+
+impl NotSelected {
+    pub const MAX_APIS: usize = 20;
+    const OTHER: &'static str = "other APIs";
+
+    fn add(&mut self, source: &str, name: &str) {
+        self.add_count(format!("{source} {name}"), 1);
+    }
+
+    fn add_count(&mut self, api: String, n: u64) {
+        self.total += n;
+        let key = if self.by_api.contains_key(&api) || self.by_api.len() < Self::MAX_APIS { api } else { Self::OTHER.to_owned() };
+        *self.by_api.entry(key).or_default() += n;
+    }
+
+    pub fn merge(&mut self, other: &NotSelected) {
+        for (api, n) in &other.by_api {
+            self.add_count(api.clone(), *n);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
     }
 }
 

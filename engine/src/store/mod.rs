@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::detect::Sensitivity;
 use crate::record::Record;
+pub use crate::selectors::EventSelectors;
 use crate::time::Minute;
 
 /// The two insight types CloudTrail defines.
@@ -59,11 +60,84 @@ pub struct Trail {
     pub name: String,
     pub insight_types: Vec<InsightType>,
     pub sensitivity: Sensitivity,
-    /// StartLogging/StopLogging through the AWS API; informational, ingest is not refused.
+    /// Whether the trail takes events (StartLogging/StopLogging): ingest and push refuse a
+    /// stopped trail unless told otherwise.
     pub logging: bool,
     pub s3_bucket: Option<String>,
     pub created_ms: i64,
     pub last_event_ms: Option<i64>,
+    /// What CreateTrail/UpdateTrail set.
+    pub options: TrailOptions,
+    /// Which events of its logs the trail keeps.
+    pub event_selectors: EventSelectors,
+    /// The latest StartLogging (or the creation of a trail that logs from the start).
+    pub start_logging_ms: Option<i64>,
+    /// The latest StopLogging.
+    pub stop_logging_ms: Option<i64>,
+}
+
+/// The CreateTrail/UpdateTrail options trailsight keeps and answers with, under AWS's member
+/// names. They say how AWS would run the trail; trailsight reads logs that already exist, so
+/// they change nothing here but what the API returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TrailOptions {
+    pub is_multi_region_trail: bool,
+    pub include_global_service_events: bool,
+    pub log_file_validation_enabled: bool,
+    pub is_organization_trail: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_key_prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sns_topic_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud_watch_logs_log_group_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud_watch_logs_role_arn: Option<String>,
+}
+
+impl TrailOptions {
+    /// AWS's defaults for CreateTrail: one region, global service events included.
+    pub fn aws_default() -> TrailOptions {
+        TrailOptions {
+            is_multi_region_trail: false,
+            include_global_service_events: true,
+            log_file_validation_enabled: false,
+            is_organization_trail: false,
+            s3_key_prefix: None,
+            sns_topic_name: None,
+            kms_key_id: None,
+            cloud_watch_logs_log_group_arn: None,
+            cloud_watch_logs_role_arn: None,
+        }
+    }
+
+    /// What a trail made by ingest, push or the dashboard reports: its logs may come from
+    /// every region, as an organization's or an all-region trail's do.
+    pub fn for_ingested_logs() -> TrailOptions {
+        TrailOptions { is_multi_region_trail: true, ..TrailOptions::aws_default() }
+    }
+}
+
+/// A trail to create.
+#[derive(Debug, Clone)]
+pub struct NewTrail<'a> {
+    pub name: &'a str,
+    pub s3_bucket: Option<&'a str>,
+    /// Whether it takes events at once (API trails wait for StartLogging, as on AWS).
+    pub logging: bool,
+    /// `None`: [`TrailOptions::for_ingested_logs`].
+    pub options: Option<&'a TrailOptions>,
+    pub event_selectors: &'a EventSelectors,
+}
+
+impl<'a> NewTrail<'a> {
+    /// The trail ingest, push and the dashboard make: logging, keeping every event.
+    pub fn for_ingest(name: &'a str) -> NewTrail<'a> {
+        NewTrail { name, s3_bucket: None, logging: true, options: None, event_selectors: &EventSelectors::KeepAll }
+    }
 }
 
 /// The attributes CloudTrail's LookupEvents (and the event history page) filter on.
@@ -279,6 +353,8 @@ pub enum StoreError {
     NoSuchTrail(String),
     #[error("a trail named {0:?} already exists")]
     TrailExists(String),
+    #[error("trail {0:?} is not logging (StopLogging was called): start it with `aws cloudtrail start-logging --name {0}` or on the dashboard's Settings page to store its events")]
+    TrailStopped(String),
     #[error(transparent)]
     Unpack(#[from] packed::UnpackError),
     #[error("a user named {0:?} already exists")]
@@ -311,7 +387,11 @@ pub trait Store: Send + Sync {
     /// Creates the trail (with both insight types on) if it does not exist.
     async fn ensure_trail(&self, name: &str) -> Result<()>;
     /// Creates a new trail; fails with [`StoreError::TrailExists`] if the name is taken.
-    async fn create_trail(&self, name: &str, s3_bucket: Option<&str>) -> Result<Trail>;
+    async fn create_trail(&self, new: &NewTrail<'_>) -> Result<Trail>;
+    /// Replaces what UpdateTrail changes: the bucket and the options.
+    async fn update_trail(&self, name: &str, s3_bucket: Option<&str>, options: &TrailOptions) -> Result<()>;
+    /// Replaces the trail's event selectors (PutEventSelectors).
+    async fn set_event_selectors(&self, name: &str, selectors: &EventSelectors) -> Result<()>;
     async fn get_trail(&self, name: &str) -> Result<Option<Trail>>;
     async fn list_trails(&self) -> Result<Vec<Trail>>;
     /// Renames a trail, moving its events and insights with it.
@@ -321,7 +401,9 @@ pub trait Store: Send + Sync {
     /// Replaces a trail's insight selectors; an empty list turns Insights off.
     async fn set_insight_types(&self, trail: &str, types: &[InsightType]) -> Result<()>;
     async fn set_sensitivity(&self, trail: &str, sensitivity: Sensitivity) -> Result<()>;
-    async fn set_logging(&self, trail: &str, logging: bool) -> Result<()>;
+    /// StartLogging/StopLogging at `now_ms`: recorded as the latest start or stop when it
+    /// changes whether the trail logs.
+    async fn set_logging(&self, trail: &str, logging: bool, now_ms: i64) -> Result<()>;
 
     /// Stores a batch in one transaction, skipping eventIDs already stored for this trail.
     /// Returns how many records were new.

@@ -58,7 +58,7 @@ impl PostgresStore {
 }
 
 const TRAIL_COLUMNS: &str = "name, call_rate_enabled, error_rate_enabled, sensitivity, logging,
-    s3_bucket, created_ms,
+    s3_bucket, created_ms, options, event_selectors, start_logging_ms, stop_logging_ms,
     (SELECT MAX(event_time_ms) FROM events WHERE events.trail = trails.name) AS last_event_ms";
 
 
@@ -99,27 +99,35 @@ fn push_insight_conditions(qb: &mut QueryBuilder<'_, Postgres>, f: &InsightFilte
 #[async_trait]
 impl Store for PostgresStore {
     async fn ensure_trail(&self, name: &str) -> Result<()> {
-        super::trails::create(&self.pool, name, None, chrono::Utc::now().timestamp_millis()).await?;
+        super::trails::create(&self.pool, &NewTrail::for_ingest(name), chrono::Utc::now().timestamp_millis()).await?;
         Ok(())
     }
 
-    async fn create_trail(&self, name: &str, s3_bucket: Option<&str>) -> Result<Trail> {
-        if !super::trails::create(&self.pool, name, s3_bucket, chrono::Utc::now().timestamp_millis()).await? {
-            return Err(StoreError::TrailExists(name.to_owned()));
+    async fn create_trail(&self, new: &NewTrail<'_>) -> Result<Trail> {
+        if !super::trails::create(&self.pool, new, chrono::Utc::now().timestamp_millis()).await? {
+            return Err(StoreError::TrailExists(new.name.to_owned()));
         }
-        self.get_trail(name).await?.ok_or_else(|| StoreError::NoSuchTrail(name.to_owned()))
+        self.get_trail(new.name).await?.ok_or_else(|| StoreError::NoSuchTrail(new.name.to_owned()))
+    }
+
+    async fn update_trail(&self, name: &str, s3_bucket: Option<&str>, options: &TrailOptions) -> Result<()> {
+        super::trails::update_trail(&self.pool, name, s3_bucket, options).await
+    }
+
+    async fn set_event_selectors(&self, name: &str, selectors: &EventSelectors) -> Result<()> {
+        super::trails::set_event_selectors(&self.pool, name, selectors).await
     }
 
     async fn get_trail(&self, name: &str) -> Result<Option<Trail>> {
         let sql = format!("SELECT {TRAIL_COLUMNS} FROM trails WHERE name = $1");
         let row = sqlx::query(&sql).bind(name).fetch_optional(&self.pool).await?;
-        Ok(row.as_ref().map(trail_from_row))
+        row.as_ref().map(trail_from_row).transpose()
     }
 
     async fn list_trails(&self) -> Result<Vec<Trail>> {
         let sql = format!("SELECT {TRAIL_COLUMNS} FROM trails ORDER BY name COLLATE \"C\"");
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(trail_from_row).collect())
+        rows.iter().map(trail_from_row).collect()
     }
 
     async fn rename_trail(&self, from: &str, to: &str) -> Result<()> {
@@ -138,8 +146,8 @@ impl Store for PostgresStore {
         super::trails::set_sensitivity(&self.pool, trail, sensitivity).await
     }
 
-    async fn set_logging(&self, trail: &str, logging: bool) -> Result<()> {
-        super::trails::set_logging(&self.pool, trail, logging).await
+    async fn set_logging(&self, trail: &str, logging: bool, now_ms: i64) -> Result<()> {
+        super::trails::set_logging(&self.pool, trail, logging, now_ms).await
     }
 
     async fn insert_events(&self, trail: &str, records: &[Record]) -> Result<u64> {

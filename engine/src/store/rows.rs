@@ -6,12 +6,12 @@ use sqlx::{ColumnIndex, Decode, Row, Type};
 // Each function needs `T: Decode<'r, R::Database> + Type<R::Database>` for every column
 // type it reads; Rust does not carry such bounds through a trait, so they are spelled out.
 
-use super::{EventCursor, InsightType, SeriesCounts, SeriesKey, StoredEvent, StoredInsight, Trail};
+use super::{EventCursor, EventSelectors, InsightType, SeriesCounts, SeriesKey, StoredEvent, StoredInsight, Trail, TrailOptions};
 use crate::detect::Sensitivity;
 use crate::notify::{SuppressionRule, Triage, TriageState};
 use crate::record::Record;
 
-pub(crate) fn trail_from_row<'r, R: Row>(row: &'r R) -> Trail
+pub(crate) fn trail_from_row<'r, R: Row>(row: &'r R) -> super::Result<Trail>
 where
     &'static str: ColumnIndex<R>,
     bool: Decode<'r, R::Database> + Type<R::Database>,
@@ -27,15 +27,27 @@ where
     if row.get::<bool, _>("error_rate_enabled") {
         insight_types.push(InsightType::ApiErrorRate);
     }
-    Trail {
-        name: row.get("name"),
+    let name: String = row.get("name");
+    let bad = |column: &str, reason: String| super::StoreError::BadRow { table: "trails", key: format!("{name} ({column})"), reason };
+    let options = match row.get::<Option<String>, _>("options") {
+        None => TrailOptions::for_ingested_logs(),
+        Some(text) => serde_json::from_str(&text).map_err(|e| bad("options", e.to_string()))?,
+    };
+    let event_selectors = EventSelectors::from_stored(row.get::<Option<String>, _>("event_selectors").as_deref())
+        .map_err(|e| bad("event_selectors", e))?;
+    Ok(Trail {
         insight_types,
         sensitivity: Sensitivity::parse(&row.get::<String, _>("sensitivity")).unwrap_or_default(),
         logging: row.get("logging"),
         s3_bucket: row.get("s3_bucket"),
         created_ms: row.get("created_ms"),
         last_event_ms: row.get("last_event_ms"),
-    }
+        options,
+        event_selectors,
+        start_logging_ms: row.get("start_logging_ms"),
+        stop_logging_ms: row.get("stop_logging_ms"),
+        name,
+    })
 }
 
 pub(crate) fn insight_from_row<'r, R: Row>(row: &'r R) -> StoredInsight

@@ -8,7 +8,7 @@
 
 use sqlx::{Database, Encode, Executor, IntoArguments, Pool, Type};
 
-use super::{InsightType, Result, StoreError};
+use super::{EventSelectors, InsightType, NewTrail, Result, StoreError, TrailOptions};
 use crate::detect::Sensitivity;
 
 /// The tables holding rows under a trail's name, besides `trails` itself. Events go last:
@@ -16,24 +16,67 @@ use crate::detect::Sensitivity;
 const TRAIL_TABLES: [&str; 4] = ["insights", "checkpoints", "trail_tags", "events"];
 
 /// Creates the trail if it does not exist; returns whether it was created.
-pub(crate) async fn create<DB: Database>(pool: &Pool<DB>, name: &str, s3_bucket: Option<&str>, now_ms: i64) -> Result<bool>
+pub(crate) async fn create<DB: Database>(pool: &Pool<DB>, new: &NewTrail<'_>, now_ms: i64) -> Result<bool>
 where
     for<'q> &'q str: Encode<'q, DB> + Type<DB>,
     for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
+    for<'q> bool: Encode<'q, DB> + Type<DB>,
     for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
 {
+    let options = new.options.map(options_json).transpose()?;
     let created = sqlx::query::<DB>(
-        "INSERT INTO trails (name, created_ms, s3_bucket) VALUES ($1, $2, $3)
+        "INSERT INTO trails (name, created_ms, s3_bucket, logging, start_logging_ms, options, event_selectors)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT DO NOTHING RETURNING name",
     )
-    .bind(name)
+    .bind(new.name)
     .bind(now_ms)
-    .bind(s3_bucket)
+    .bind(new.s3_bucket)
+    .bind(new.logging)
+    .bind(new.logging.then_some(now_ms))
+    .bind(options)
+    .bind(new.event_selectors.to_stored())
     .fetch_optional(pool)
     .await?;
     Ok(created.is_some())
+}
+
+fn options_json(options: &TrailOptions) -> Result<String> {
+    serde_json::to_string(options).map_err(|e| StoreError::BadRow { table: "trails", key: "options".into(), reason: e.to_string() })
+}
+
+/// See [`crate::Store::update_trail`].
+pub(crate) async fn update_trail<DB: Database>(pool: &Pool<DB>, trail: &str, s3_bucket: Option<&str>, options: &TrailOptions) -> Result<()>
+where
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    let query = sqlx::query::<DB>("UPDATE trails SET s3_bucket = $1, options = $2 WHERE name = $3 RETURNING name")
+        .bind(s3_bucket)
+        .bind(options_json(options)?)
+        .bind(trail);
+    update(pool, trail, query).await
+}
+
+/// See [`crate::Store::set_event_selectors`].
+pub(crate) async fn set_event_selectors<DB: Database>(pool: &Pool<DB>, trail: &str, selectors: &EventSelectors) -> Result<()>
+where
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    let query = sqlx::query::<DB>("UPDATE trails SET event_selectors = $1 WHERE name = $2 RETURNING name")
+        .bind(selectors.to_stored())
+        .bind(trail);
+    update(pool, trail, query).await
 }
 
 /// See [`crate::Store::rename_trail`]: one transaction, so nothing is left half-moved.
@@ -140,14 +183,21 @@ where
     update(pool, trail, query).await
 }
 
-/// See [`crate::Store::set_logging`].
-pub(crate) async fn set_logging<DB: Database>(pool: &Pool<DB>, trail: &str, logging: bool) -> Result<()>
+/// See [`crate::Store::set_logging`]. Starting a trail that logs already (or stopping a
+/// stopped one) keeps its recorded time, as AWS's StartLoggingTime stays put.
+pub(crate) async fn set_logging<DB: Database>(pool: &Pool<DB>, trail: &str, logging: bool, now_ms: i64) -> Result<()>
 where
     for<'q> &'q str: Encode<'q, DB> + Type<DB>,
     for<'q> bool: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
     for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
 {
-    let query = sqlx::query::<DB>("UPDATE trails SET logging = $1 WHERE name = $2 RETURNING name").bind(logging).bind(trail);
+    let column = if logging { "start_logging_ms" } else { "stop_logging_ms" };
+    let sql = format!(
+        "UPDATE trails SET {column} = CASE WHEN logging = $1 AND {column} IS NOT NULL THEN {column} ELSE $2 END, logging = $1
+         WHERE name = $3 RETURNING name"
+    );
+    let query = sqlx::query::<DB>(&sql).bind(logging).bind(now_ms).bind(trail);
     update(pool, trail, query).await
 }

@@ -10,8 +10,17 @@ use engine::store::access::AuditEntry;
 use super::{AwsApi, AwsError, Credentials};
 
 /// The operations that change something (everything else only reads).
-pub const CHANGES: [&str; 7] =
-    ["CreateTrail", "DeleteTrail", "StartLogging", "StopLogging", "PutInsightSelectors", "AddTags", "RemoveTags"];
+pub const CHANGES: [&str; 9] = [
+    "CreateTrail",
+    "UpdateTrail",
+    "DeleteTrail",
+    "StartLogging",
+    "StopLogging",
+    "PutInsightSelectors",
+    "PutEventSelectors",
+    "AddTags",
+    "RemoveTags",
+];
 
 /// The access key ID named in the Authorization header, if it has one.
 pub fn access_key_id(authorization: &str) -> Option<&str> {
@@ -72,10 +81,20 @@ pub async fn audit(api: &AwsApi, who: &Principal, operation: &str, input: &serde
         target: target.to_owned(),
         detail: match operation {
             "PutInsightSelectors" => input.get("InsightSelectors").map(|v| v.to_string()).unwrap_or_default(),
+            "PutEventSelectors" => ["EventSelectors", "AdvancedEventSelectors"]
+                .iter()
+                .find_map(|m| input.get(*m))
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
             "AddTags" | "RemoveTags" | "CreateTrail" => input.get("TagsList").map(|v| v.to_string()).unwrap_or_default(),
             _ => String::new(),
         },
     };
+    // Selectors can hold a megabyte of values: the log keeps the start of them.
+    let mut entry = entry;
+    if entry.detail.len() > 2000 {
+        entry.detail = format!("{}…", entry.detail.chars().take(2000).collect::<String>());
+    }
     if let Err(e) = api.store.access().record_audit(&entry).await {
         tracing::error!(operation, "writing the audit log failed: {e}");
     }

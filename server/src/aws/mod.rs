@@ -3,9 +3,9 @@
 //!
 //! - [`sigv4`]: signature verification against the access keys the server is given.
 //! - [`error`]: errors as `{"__type","Message"}` with the model's HTTP status codes.
-//! - [`trails`]: CreateTrail, DescribeTrails, ListTrails, GetTrail, DeleteTrail,
-//!   GetTrailStatus, StartLogging, StopLogging, PutInsightSelectors, GetInsightSelectors,
-//!   AddTags, RemoveTags, ListTags.
+//! - [`trails`]: CreateTrail, UpdateTrail, DescribeTrails, ListTrails, GetTrail, DeleteTrail,
+//!   GetTrailStatus, StartLogging, StopLogging, PutEventSelectors, GetEventSelectors,
+//!   PutInsightSelectors, GetInsightSelectors, AddTags, RemoveTags, ListTags.
 //!
 //! Every answer, success or error, carries a fresh `x-amzn-RequestId`, as AWS's do (SDKs put
 //! it in `ResponseMetadata.RequestId`, and scripts log it).
@@ -140,6 +140,9 @@ async fn serve(api: &AwsApi, request: Request<Body>) -> Result<Value, AwsError> 
         "RemoveTags" => trails::remove_tags(store, &ctx, &input).await,
         "ListTags" => trails::list_tags(store, &ctx, &input).await,
         "GetTrail" => trails::get_trail(store, &ctx, &input).await,
+        "UpdateTrail" => trails::update_trail(store, &ctx, &input).await,
+        "PutEventSelectors" => trails::put_event_selectors(store, &ctx, &input).await,
+        "GetEventSelectors" => trails::get_event_selectors(store, &ctx, &input).await,
         "DeleteTrail" => trails::delete_trail(store, &ctx, &input).await,
         "GetTrailStatus" => trails::get_trail_status(store, &ctx, &input).await,
         "StartLogging" => trails::set_logging(store, &ctx, &input, true).await,

@@ -1,7 +1,7 @@
 //! Trail operations and insight selectors. A trail here is the same stored trail that
 //! `trailsight ingest --trail` fills and the dashboard's settings edit.
 
-use engine::store::{InsightType, Store, Trail};
+use engine::store::{EventSelectors, InsightType, NewTrail, Store, Trail, TrailOptions};
 use serde_json::{json, Value};
 
 use super::{epoch_seconds, opt_str, AwsError, Context};
@@ -54,29 +54,151 @@ async fn existing(store: &dyn Store, ctx: &Context, name: &str) -> Result<Trail,
     }
 }
 
-fn trail_json(t: &Trail, ctx: &Context) -> Value {
-    json!({
-        "Name": t.name,
-        "S3BucketName": t.s3_bucket.clone().unwrap_or_default(),
-        "IncludeGlobalServiceEvents": true,
-        "IsMultiRegionTrail": true,
-        "HomeRegion": ctx.region,
-        "TrailARN": ctx.trail_arn(&t.name),
-        "LogFileValidationEnabled": false,
-        "HasCustomEventSelectors": false,
-        "HasInsightSelectors": !t.insight_types.is_empty(),
-        "IsOrganizationTrail": false,
-    })
+/// The members CreateTrail, UpdateTrail and the Trail shape share.
+fn options_json(name: &str, bucket: Option<&str>, o: &TrailOptions, ctx: &Context) -> Value {
+    let mut trail = json!({
+        "Name": name,
+        "S3BucketName": bucket.unwrap_or_default(),
+        "IncludeGlobalServiceEvents": o.include_global_service_events,
+        "IsMultiRegionTrail": o.is_multi_region_trail,
+        "TrailARN": ctx.trail_arn(name),
+        "LogFileValidationEnabled": o.log_file_validation_enabled,
+        "IsOrganizationTrail": o.is_organization_trail,
+    });
+    let optional = [
+        ("S3KeyPrefix", &o.s3_key_prefix),
+        ("SnsTopicName", &o.sns_topic_name),
+        ("KmsKeyId", &o.kms_key_id),
+        ("CloudWatchLogsLogGroupArn", &o.cloud_watch_logs_log_group_arn),
+        ("CloudWatchLogsRoleArn", &o.cloud_watch_logs_role_arn),
+    ];
+    for (member, value) in optional {
+        if let Some(value) = value {
+            trail[member] = json!(value);
+        }
+    }
+    if let Some(topic) = &o.sns_topic_name {
+        trail["SnsTopicARN"] = json!(if topic.starts_with("arn:") {
+            topic.clone()
+        } else {
+            format!("arn:aws:sns:{}:{}:{topic}", ctx.region, ctx.account_id)
+        });
+    }
+    trail
 }
 
+fn trail_json(t: &Trail, ctx: &Context) -> Value {
+    let mut trail = options_json(&t.name, t.s3_bucket.as_deref(), &t.options, ctx);
+    trail["HomeRegion"] = json!(ctx.region);
+    trail["HasCustomEventSelectors"] = json!(t.event_selectors.is_custom());
+    trail["HasInsightSelectors"] = json!(!t.insight_types.is_empty());
+    trail
+}
+
+/// An optional boolean member.
+fn opt_bool(input: &Value, name: &str) -> Result<Option<bool>, AwsError> {
+    match input.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(AwsError::serialization(format!("{name} must be true or false."))),
+    }
+}
+
+/// AWS's bucket naming rules (the part that can be checked without S3).
+fn check_bucket(bucket: &str) -> Result<(), AwsError> {
+    let b = bucket.as_bytes();
+    let ok = (3..=63).contains(&b.len())
+        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'-'))
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && !bucket.contains("..");
+    if ok {
+        Ok(())
+    } else {
+        Err(AwsError::new(
+            "InvalidS3BucketNameException",
+            400,
+            format!("{bucket:?} is not a valid bucket name: 3 to 63 lowercase letters, digits, dots and dashes, starting and ending with a letter or digit."),
+        ))
+    }
+}
+
+/// Applies the CreateTrail/UpdateTrail option members present in `input` to `options`,
+/// checked as AWS checks them. An empty string clears an optional member (as UpdateTrail
+/// does on AWS).
+fn apply_options(input: &Value, options: &mut TrailOptions) -> Result<(), AwsError> {
+    let flags = [
+        ("IsMultiRegionTrail", &mut options.is_multi_region_trail),
+        ("IncludeGlobalServiceEvents", &mut options.include_global_service_events),
+        ("EnableLogFileValidation", &mut options.log_file_validation_enabled),
+        ("IsOrganizationTrail", &mut options.is_organization_trail),
+    ];
+    for (member, slot) in flags {
+        if let Some(value) = opt_bool(input, member)? {
+            *slot = value;
+        }
+    }
+    let texts = [
+        ("S3KeyPrefix", 200, "InvalidS3PrefixException", &mut options.s3_key_prefix),
+        ("SnsTopicName", 256, "InvalidSnsTopicNameException", &mut options.sns_topic_name),
+        ("KmsKeyId", 2048, "InvalidKmsKeyIdException", &mut options.kms_key_id),
+        ("CloudWatchLogsLogGroupArn", 2048, "InvalidCloudWatchLogsLogGroupArnException", &mut options.cloud_watch_logs_log_group_arn),
+        ("CloudWatchLogsRoleArn", 2048, "InvalidCloudWatchLogsRoleArnException", &mut options.cloud_watch_logs_role_arn),
+    ];
+    for (member, max, error, slot) in texts {
+        match opt_str(input, member)? {
+            None => {}
+            Some("") => *slot = None,
+            Some(value) if value.chars().count() > max => {
+                return Err(AwsError::new(error, 400, format!("{member} is longer than {max} characters.")))
+            }
+            Some(value) => *slot = Some(value.to_owned()),
+        }
+    }
+    let is_arn_of = |value: &Option<String>, service: &str| value.as_deref().is_none_or(|v| v.starts_with(&format!("arn:aws:{service}:")));
+    if !is_arn_of(&options.cloud_watch_logs_log_group_arn, "logs") {
+        return Err(AwsError::new(
+            "InvalidCloudWatchLogsLogGroupArnException",
+            400,
+            "CloudWatchLogsLogGroupArn must be a log group ARN (arn:aws:logs:...).",
+        ));
+    }
+    if !is_arn_of(&options.cloud_watch_logs_role_arn, "iam") {
+        return Err(AwsError::new("InvalidCloudWatchLogsRoleArnException", 400, "CloudWatchLogsRoleArn must be a role ARN (arn:aws:iam::...)."));
+    }
+    match (&options.cloud_watch_logs_log_group_arn, &options.cloud_watch_logs_role_arn) {
+        (Some(_), None) => {
+            Err(AwsError::new("InvalidCloudWatchLogsRoleArnException", 400, "CloudWatchLogsLogGroupArn needs CloudWatchLogsRoleArn too."))
+        }
+        (None, Some(_)) => Err(AwsError::new(
+            "InvalidCloudWatchLogsLogGroupArnException",
+            400,
+            "CloudWatchLogsRoleArn needs CloudWatchLogsLogGroupArn too.",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// CreateTrail: kept with its options and tags. As on AWS, the trail keeps management events
+/// only, has no insight selectors, and does not log (take events) until StartLogging.
 pub async fn create_trail(store: &dyn Store, ctx: &Context, input: &Value) -> Result<Value, AwsError> {
     let name = opt_str(input, "Name")?.ok_or_else(|| AwsError::invalid_parameter("Name is required."))?;
     validate_name(name)?;
     let bucket = opt_str(input, "S3BucketName")?
         .ok_or_else(|| AwsError::new("InvalidS3BucketNameException", 400, "S3BucketName is required."))?;
-    // Checked before anything is stored: a bad tag creates no trail.
+    check_bucket(bucket)?;
+    // Checked before anything is stored: a bad option or tag creates no trail.
+    let mut options = TrailOptions::aws_default();
+    apply_options(input, &mut options)?;
     let tags = tags_list(input, true)?;
-    let trail = store.create_trail(name, Some(bucket)).await.map_err(|e| match e {
+    let new = NewTrail {
+        name,
+        s3_bucket: Some(bucket),
+        logging: false,
+        options: Some(&options),
+        event_selectors: &EventSelectors::aws_default(),
+    };
+    store.create_trail(&new).await.map_err(|e| match e {
         engine::StoreError::TrailExists(_) => AwsError::new(
             "TrailAlreadyExistsException",
             400,
@@ -84,18 +206,26 @@ pub async fn create_trail(store: &dyn Store, ctx: &Context, input: &Value) -> Re
         ),
         other => other.into(),
     })?;
-    // As in AWS, a new trail has no insight selectors until PutInsightSelectors.
     store.set_insight_types(name, &[]).await?;
     store.tags().add_tags(name, &tags).await?;
-    Ok(json!({
-        "Name": trail.name,
-        "S3BucketName": bucket,
-        "IncludeGlobalServiceEvents": true,
-        "IsMultiRegionTrail": true,
-        "TrailARN": ctx.trail_arn(name),
-        "LogFileValidationEnabled": false,
-        "IsOrganizationTrail": false,
-    }))
+    Ok(options_json(name, Some(bucket), &options, ctx))
+}
+
+/// UpdateTrail: changes the members given and keeps the rest.
+pub async fn update_trail(store: &dyn Store, ctx: &Context, input: &Value) -> Result<Value, AwsError> {
+    let name = trail_name(input, "Name")?;
+    let trail = existing(store, ctx, &name).await?;
+    let mut options = trail.options.clone();
+    apply_options(input, &mut options)?;
+    let bucket = match opt_str(input, "S3BucketName")? {
+        Some(bucket) => {
+            check_bucket(bucket)?;
+            Some(bucket.to_owned())
+        }
+        None => trail.s3_bucket.clone(),
+    };
+    store.update_trail(&name, bucket.as_deref(), &options).await?;
+    Ok(options_json(&name, bucket.as_deref(), &options, ctx))
 }
 
 pub async fn describe_trails(store: &dyn Store, ctx: &Context, input: &Value) -> Result<Value, AwsError> {
@@ -147,18 +277,44 @@ pub async fn delete_trail(store: &dyn Store, ctx: &Context, input: &Value) -> Re
 
 pub async fn get_trail_status(store: &dyn Store, ctx: &Context, input: &Value) -> Result<Value, AwsError> {
     let trail = existing(store, ctx, &trail_name(input, "Name")?).await?;
-    let mut status = json!({ "IsLogging": trail.logging, "StartLoggingTime": epoch_seconds(trail.created_ms) });
-    if let Some(last) = trail.last_event_ms {
-        status["LatestDeliveryTime"] = epoch_seconds(last);
+    let mut status = json!({ "IsLogging": trail.logging });
+    let times = [
+        ("StartLoggingTime", trail.start_logging_ms),
+        ("StopLoggingTime", trail.stop_logging_ms),
+        ("LatestDeliveryTime", trail.last_event_ms),
+    ];
+    for (member, ms) in times {
+        if let Some(ms) = ms {
+            status[member] = epoch_seconds(ms);
+        }
     }
     Ok(status)
 }
 
+/// StartLogging/StopLogging: a stopped trail refuses pushes and ingest until started.
 pub async fn set_logging(store: &dyn Store, ctx: &Context, input: &Value, logging: bool) -> Result<Value, AwsError> {
     let name = trail_name(input, "Name")?;
     existing(store, ctx, &name).await?;
-    store.set_logging(&name, logging).await?;
+    store.set_logging(&name, logging, ctx.now_ms).await?;
     Ok(json!({}))
+}
+
+pub async fn put_event_selectors(store: &dyn Store, ctx: &Context, input: &Value) -> Result<Value, AwsError> {
+    let name = trail_name(input, "TrailName")?;
+    existing(store, ctx, &name).await?;
+    let selectors =
+        EventSelectors::from_request(input).map_err(|why| AwsError::new("InvalidEventSelectorsException", 400, why))?;
+    store.set_event_selectors(&name, &selectors).await?;
+    let mut answer = selectors.to_response();
+    answer["TrailARN"] = json!(ctx.trail_arn(&name));
+    Ok(answer)
+}
+
+pub async fn get_event_selectors(store: &dyn Store, ctx: &Context, input: &Value) -> Result<Value, AwsError> {
+    let trail = existing(store, ctx, &trail_name(input, "TrailName")?).await?;
+    let mut answer = trail.event_selectors.to_response();
+    answer["TrailARN"] = json!(ctx.trail_arn(&trail.name));
+    Ok(answer)
 }
 
 fn selectors_json(types: &[InsightType]) -> Value {

@@ -53,7 +53,7 @@ pub async fn run(args: BenchNotifyArgs) -> anyhow::Result<ExitCode> {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
     let store = engine::open_store(&format!("sqlite://{}", db.display())).await?;
-    store.create_trail(TRAIL, None).await?;
+    store.create_trail(&engine::store::NewTrail::for_ingest(TRAIL)).await?;
     // Eight quiet days: one call every half hour, so detection judges minutes at once.
     let now = chrono::Utc::now().timestamp_millis();
     let history: Vec<serde_json::Value> =

@@ -26,6 +26,9 @@ pub struct IngestArgs {
     /// Keep watching the directories and ingest files as they arrive, until Ctrl-C.
     #[arg(long)]
     follow: bool,
+    /// Store events even if the trail is stopped (StopLogging), e.g. to backfill history.
+    #[arg(long)]
+    pub(super) even_if_stopped: bool,
     /// With --follow: seconds between looks at the directories.
     #[arg(long, default_value_t = 10.0)]
     pub(super) poll_secs: f64,
@@ -44,7 +47,16 @@ pub struct IngestArgs {
 pub async fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
     engine::names::check_trail_name(&args.trail).map_err(|e| anyhow::anyhow!("--trail: {e}"))?;
     let store = args.db.open().await?;
-    let options = IngestOptions { max_document_bytes: args.max_file_mb << 20, ..Default::default() };
+    let options = IngestOptions {
+        max_document_bytes: args.max_file_mb << 20,
+        even_if_stopped: args.even_if_stopped,
+        ..Default::default()
+    };
+    // Checked before anything is read, so a stopped trail fails at once with what to do.
+    match engine::ingest::open_trail(store.as_ref(), &args.trail, args.even_if_stopped).await {
+        Err(e @ engine::StoreError::TrailStopped(_)) => anyhow::bail!("{e}; or pass --even-if-stopped"),
+        other => other?,
+    };
     let (buckets, paths) = super::ingest_s3::split_sources(&args.paths)?;
     if args.follow && !buckets.is_empty() {
         return super::ingest_s3::follow(store.as_ref(), &args, &buckets, &paths, &options).await;
@@ -108,6 +120,14 @@ pub(super) fn print_summary(s: &IngestSummary, seconds: f64) {
     }
     if s.digest_files_skipped > 0 {
         println!("{} CloudTrail digest files skipped", s.digest_files_skipped);
+    }
+    if !s.not_selected.is_empty() {
+        let apis: Vec<String> = s.not_selected.by_api.iter().map(|(api, n)| format!("{api}: {n}")).collect();
+        println!(
+            "{} events not stored: the trail's event selectors do not select them ({}); see them with `aws cloudtrail get-event-selectors`",
+            s.not_selected.total,
+            apis.join(", ")
+        );
     }
 }
 

@@ -25,12 +25,12 @@ def test_key_pairs_act_with_their_tokens_role(server):
     viewer = make_client(server, *key_pair(server, "auditor", "viewer"))
     assert any(t["Name"] == "demo" for t in viewer.describe_trails()["trailList"]), "a viewer reads"
     assert viewer.lookup_events(MaxResults=1)["Events"], "and looks up events"
-    assert code(lambda: viewer.create_trail(Name="sneaky", S3BucketName="b")) == ("AccessDeniedException", 400)
+    assert code(lambda: viewer.create_trail(Name="sneaky", S3BucketName="my-bucket")) == ("AccessDeniedException", 400)
     assert code(lambda: viewer.delete_trail(Name="demo")) == ("AccessDeniedException", 400)
     assert any(t["Name"] == "demo" for t in viewer.describe_trails()["trailList"]), "nothing was deleted"
 
     admin = make_client(server, *key_pair(server, "automation", "admin"))
-    admin.create_trail(Name="made-by-key", S3BucketName="b")
+    admin.create_trail(Name="made-by-key", S3BucketName="my-bucket")
     admin.put_insight_selectors(TrailName="made-by-key", InsightSelectors=[{"InsightType": "ApiErrorRateInsight"}])
     admin.delete_trail(Name="made-by-key")
     with sqlite3.connect(server.db) as db:

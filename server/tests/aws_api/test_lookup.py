@@ -78,6 +78,16 @@ def test_management_events_by_every_lookup_attribute(client):
     assert all(r["ResourceType"] == "AWS::KMS::Key" for e in keys for r in e["Resources"])
 
 
+def test_an_assumed_roles_username_is_its_session_name_as_in_aws_event_history(client):
+    # AWS's own `aws cloudtrail lookup-events` example shows "Username": "my-session-name" for
+    # arn:aws:sts::123456789012:assumed-role/my-role/my-session-name: the session, not the role.
+    by_session = lookup(client, "Username", "github-actions")
+    assert by_session and {e["Username"] for e in by_session} == {"github-actions"}
+    arns = {json.loads(e["CloudTrailEvent"])["userIdentity"]["arn"] for e in by_session}
+    assert arns == {"arn:aws:sts::123837392027:assumed-role/ci-deployer/github-actions"}
+    assert lookup(client, "Username", "ci-deployer") == [], "the role's name is not a user name"
+
+
 def test_time_range_is_inclusive_and_data_events_are_not_history(client):
     window = client.lookup_events(StartTime=at(11, 58), EndTime=at(11, 58), MaxResults=50)["Events"]
     assert window == [], "no event at exactly 11:58:00.000"

@@ -15,11 +15,12 @@ def test_trail_lifecycle_with_the_aws_cli(aws):
     assert [t["Name"] for t in only] == ["cli-trail"]
     assert aws.json("get-trail", "--name", created["TrailARN"])["Trail"]["Name"] == "cli-trail"
 
+    # As on AWS, a trail made through the API does not log until StartLogging.
+    assert aws.json("get-trail-status", "--name", "cli-trail") == {"IsLogging": False}
+    aws.json("start-logging", "--name", "cli-trail")
     assert aws.json("get-trail-status", "--name", "cli-trail")["IsLogging"] is True
     aws.json("stop-logging", "--name", "cli-trail")
     assert aws.json("get-trail-status", "--name", "cli-trail")["IsLogging"] is False
-    aws.json("start-logging", "--name", "cli-trail")
-    assert aws.json("get-trail-status", "--name", "cli-trail")["IsLogging"] is True
 
     # A new trail has Insights off, as in AWS.
     off = aws.run("get-insight-selectors", "--trail-name", "cli-trail")
@@ -44,9 +45,9 @@ def error(call):
 
 
 def test_trail_errors_are_aws_errors(client):
-    client.create_trail(Name="dup-trail", S3BucketName="b")
-    assert error(lambda: client.create_trail(Name="dup-trail", S3BucketName="b")) == ("TrailAlreadyExistsException", 400)
-    assert error(lambda: client.create_trail(Name="bad--name", S3BucketName="b")) == ("InvalidTrailNameException", 400)
+    client.create_trail(Name="dup-trail", S3BucketName="my-bucket")
+    assert error(lambda: client.create_trail(Name="dup-trail", S3BucketName="my-bucket")) == ("TrailAlreadyExistsException", 400)
+    assert error(lambda: client.create_trail(Name="bad--name", S3BucketName="my-bucket")) == ("InvalidTrailNameException", 400)
     assert error(lambda: client.get_trail(Name="no-such-trail")) == ("TrailNotFoundException", 404)
     assert error(lambda: client.delete_trail(Name="no-such-trail")) == ("TrailNotFoundException", 404)
     assert error(lambda: client.get_trail_status(Name="no-such-trail")) == ("TrailNotFoundException", 404)
@@ -117,7 +118,7 @@ def test_names_and_selector_combinations_are_refused_as_aws_refuses_them(client)
 
 
 def test_tags_are_added_listed_and_removed_as_an_audit_script_reads_them(aws, client):
-    created = client.create_trail(Name="tagged-trail", S3BucketName="b", TagsList=[{"Key": "team", "Value": "sec"}])
+    created = client.create_trail(Name="tagged-trail", S3BucketName="my-bucket", TagsList=[{"Key": "team", "Value": "sec"}])
     arn = created["TrailARN"]
     client.add_tags(ResourceId=arn, TagsList=[{"Key": "env", "Value": "prod"}, {"Key": "team", "Value": "secops"}])
     # The audit script's walk: DescribeTrails, GetTrailStatus, ListTags.

@@ -119,7 +119,7 @@ pub async fn ingest_s3(
     options: &IngestOptions,
     mut on_progress: impl FnMut(Progress),
 ) -> Result<IngestSummary, S3Error> {
-    store.ensure_trail(trail).await?;
+    let selectors = super::open_trail(store, trail, options.even_if_stopped).await?;
     let client = Arc::new(S3Client::new(config, &source.bucket)?);
     let endpoint = config.endpoint.as_deref().map(|e| format!(" at {e}")).unwrap_or_default();
     let checkpoint_key = |location: &str| format!("s3://{}/{location}{endpoint}", source.bucket);
@@ -145,7 +145,7 @@ pub async fn ingest_s3(
         let failed = Arc::new(Mutex::new(Vec::new()));
         let objects = p.unread.iter().map(|key| Object { bucket: bucket.clone(), key: key.clone() }).collect();
         let (client, fails, max_bytes) = (client.clone(), failed.clone(), options.max_document_bytes);
-        let pack = store.packs_raw();
+        let (pack, selectors) = (store.packs_raw(), selectors.clone());
         let documents = super::pipeline::ordered_parallel(objects, options.workers, move |object: &Object| {
             let bytes = client.get(&object.key, max_bytes).inspect_err(|e| {
                 // Not fetched (network, permissions): retried next run. Too large: final.
@@ -155,7 +155,7 @@ pub async fn ingest_s3(
             });
             let bytes = bytes.map_err(|e| e.to_string())?;
             let bytes = super::source::decompress_if_gzip(bytes, max_bytes).map_err(|e| e.to_string())?;
-            parse_document(&bytes).map(|doc| doc.packed_if(pack)).map_err(|e| e.to_string())
+            parse_document(&bytes).map(|doc| doc.prepare(&selectors, pack)).map_err(|e| e.to_string())
         });
         // files_done counts across locations already (it is the summary's count).
         let progress = |p: Progress| on_progress(Progress { files_total, ..p });
