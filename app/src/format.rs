@@ -12,13 +12,18 @@ pub fn average(x: f64) -> String {
     }
 }
 
-/// The console's "rate change": how far the insight average is from the baseline, in
-/// percent, with an arrow. A zero baseline has no finite change.
+/// The "rate change": how far the insight average is from the baseline, with an arrow. In
+/// percent up to tenfold; beyond that as a multiple ("▲ 39,000×"), since "▲ 3,899,900%" says
+/// the same thing less readably. A zero baseline has no finite change.
 pub fn rate_change(baseline: f64, insight: f64) -> String {
     if baseline == 0.0 {
         return if insight > 0.0 { "▲ new".into() } else { "–".into() };
     }
-    let percent = (insight - baseline) / baseline * 100.0;
+    let ratio = insight / baseline;
+    if ratio >= 10.0 {
+        return format!("▲ {}×", thousands(ratio.round() as u64));
+    }
+    let percent = (ratio - 1.0) * 100.0;
     let arrow = if percent >= 0.0 { "▲" } else { "▼" };
     format!("{arrow} {}%", thousands(percent.abs().round() as u64))
 }
@@ -43,6 +48,23 @@ pub fn time(rfc3339: &str) -> String {
     }
 }
 
+/// `2023-07-10T11:58:03Z` (or with milliseconds) as `2023-07-10 11:58:03 UTC`: event
+/// lists need seconds, 78 events in one minute must be told apart.
+pub fn time_seconds(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..19)) {
+        (Some(day), Some(hms)) => format!("{day} {hms} UTC"),
+        _ => rfc3339.to_owned(),
+    }
+}
+
+/// An error code as people read it: CloudTrail's absent code (`null`) is "no error".
+pub fn error_code(code: Option<&str>) -> String {
+    match code {
+        None | Some("") | Some("null") => "no error".to_owned(),
+        Some(code) => code.to_owned(),
+    }
+}
+
 pub fn duration(minutes: Option<i64>) -> String {
     match minutes {
         None => "ongoing".into(),
@@ -58,7 +80,9 @@ mod tests {
 
     #[test]
     fn rate_change_reads_like_the_console() {
-        assert_eq!(rate_change(0.05, 42.0), "▲ 83,900%");
+        assert_eq!(rate_change(0.05, 42.0), "▲ 840×");
+        assert_eq!(rate_change(0.002, 78.0), "▲ 39,000×");
+        assert_eq!(rate_change(1.0, 1.5), "▲ 50%");
         assert_eq!(rate_change(10.0, 5.0), "▼ 50%");
         assert_eq!(rate_change(0.0, 3.0), "▲ new");
     }

@@ -143,7 +143,9 @@ impl InsightsQuery {
         if let Some((_, _, minutes)) = RANGES.iter().find(|(key, _, _)| *key == self.range) {
             return (Some(now_ms - minutes * 60_000), Some(now_ms));
         }
-        if self.range == "custom" {
+        // "All time" with From or To filled in means those times: without JavaScript nothing
+        // switches the range to "custom" when a date is typed.
+        if self.range == "custom" || (self.range.is_empty() && (!self.from.is_empty() || !self.to.is_empty())) {
             return (parse_time_ms(&self.from), parse_time_ms(&self.to));
         }
         (None, None)
@@ -178,5 +180,7 @@ mod tests {
         let custom = InsightsQuery { range: "custom".into(), from: "2026-03-10T11:00".into(), to: "2026-03-10T13:00:00Z".into(), ..Default::default() };
         assert_eq!(custom.time_range(now), (Some(1_773_140_400_000), Some(1_773_147_600_000)));
         assert_eq!(InsightsQuery::default().time_range(now), (None, None));
+        let typed = InsightsQuery { from: "2026-03-10T11:00".into(), ..Default::default() };
+        assert_eq!(typed.time_range(now), (Some(1_773_140_400_000), None), "dates typed without picking Custom count");
     }
 }

@@ -62,8 +62,11 @@ test('the CloudTrail Events tab lists the API events and filters to the matching
   await screenshot(page, 'insight-events');
 
   await rows.first().getByRole('link').click();
-  await expect(page).toHaveURL(/\/events\/[0-9a-f-]+$/);
+  await expect(page).toHaveURL(new RegExp(`/events/[0-9a-f-]+\\?insight=${id}$`));
   await expect(page.getByTestId('event-json')).toContainText('"errorCode": "ThrottlingException"');
+  // The breadcrumb leads back to the insight's events, not to the event history.
+  await page.getByTestId('crumbs').getByRole('link', { name: 'the insight' }).click();
+  await expect(page).toHaveURL(new RegExp(`/insights/${id}\\?tab=events$`));
 });
 
 test('the Records tab shows Start and End, and copy buttons copy', async ({ page, context }) => {
@@ -84,8 +87,11 @@ test('the Records tab shows Start and End, and copy buttons copy', async ({ page
   expect(copied.insightDetails.state).toBe('End');
   expect(copied.sharedEventID).toBe(id);
 
+  // Copy link copies the view (tab included), and says "Copied" only for a moment.
   await page.getByTestId('copy-link').click();
-  expect(await page.evaluate(() => navigator.clipboard.readText())).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/insights/${id}$`));
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/insights/${id}\\?tab=records$`));
+  await expect(page.getByTestId('copy-link')).toHaveText('Copied');
+  await expect(page.getByTestId('copy-link')).toHaveText('Copy link');
   await screenshot(page, 'insight-records');
 });
 

@@ -10,7 +10,7 @@ test('the list shows the demo insights, newest first, with console columns', asy
   const rows = page.getByTestId('insight-row');
   await expect(rows).toHaveCount(INSIGHTS);
   await expect(page.getByTestId('insight-count')).toHaveText(`${INSIGHTS} insights`);
-  for (const column of ['Event name', 'Insight type', 'Event source', 'Trail', 'Start time', 'Duration', 'Baseline average', 'Insight average', 'Rate change']) {
+  for (const column of ['Event name', 'Insight type', 'Event source', 'Trail', 'Start time', 'Duration', 'Baseline (per minute)', 'Insight (per minute)', 'Rate change']) {
     await expect(page.locator('thead')).toContainText(column);
   }
   await expect(rows.first()).toContainText('DeleteParameter');

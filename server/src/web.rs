@@ -33,6 +33,7 @@ use crate::auth::{Access, AccessSettings};
 
 /// The stylesheet is part of the binary: no file to lose next to it.
 const STYLESHEET: &str = include_str!("../../style/main.css");
+const FAVICON: &str = include_str!("../../style/favicon.svg");
 
 /// Largest request body outside the push endpoint: forms, server functions, AWS API calls.
 const MAX_BODY: usize = 1 << 20;
@@ -144,12 +145,19 @@ pub fn router(store: Arc<dyn engine::Store>, site_root: &Path, settings: WebSett
             "/style.css",
             get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLESHEET) }),
         )
+        .route("/favicon.svg", get(|| async { ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")], FAVICON) }))
+        // Browsers ask for /favicon.ico whatever the page says.
+        .route("/favicon.ico", get(|| async { axum::response::Redirect::permanent("/favicon.svg") }))
         .route("/healthz", get(|| async { "ok" }))
         .route("/insights.csv", get({
             let store = downloads.clone();
             move |query| download(store.clone(), query, Download::Csv)
         }))
-        .route("/insights.json", get(move |query| download(downloads.clone(), query, Download::Json)))
+        .route("/insights.json", get({
+            let store = downloads.clone();
+            move |query| download(store.clone(), query, Download::Json)
+        }))
+        .route("/insights/{id}/graph.svg", get(move |path, query| graph_svg(downloads.clone(), path, query)))
         // CloudTrail's API: AWS JSON 1.1 posts to the root path (pages are GETs there).
         .route("/", post(move |request| crate::aws::handle(api.clone(), request)))
         .nest_service("/pkg", ServeDir::new(site_root.join("pkg")))
@@ -168,11 +176,31 @@ pub fn router(store: Arc<dyn engine::Store>, site_root: &Path, settings: WebSett
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(MAX_IN_FLIGHT))
         .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(axum::middleware::from_fn(trim_trailing_slash))
         .layer(CompressionLayer::new());
     with_security_headers(guarded)
         .layer(axum::middleware::from_fn_with_state(Arc::new(settings.hosts), crate::auth::origin::check))
         .layer(TraceLayer::new_for_http())
         .with_state(options)
+}
+
+/// `/events/` is `/events`: a page address with a trailing slash (typed, or from a link
+/// tool) is redirected to the address without it, query kept, instead of matching no route.
+async fn trim_trailing_slash(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = request.uri().path();
+    let is_read = matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD);
+    if is_read && path.len() > 1 && path.ends_with('/') && !path.starts_with("/pkg/") {
+        let trimmed = path.trim_end_matches('/');
+        let target = match request.uri().query() {
+            Some(query) => format!("{}?{query}", if trimmed.is_empty() { "/" } else { trimmed }),
+            None => if trimmed.is_empty() { "/".to_owned() } else { trimmed.to_owned() },
+        };
+        // A path like `//evil.example/` must stay on this site: start it with one slash.
+        let target = format!("/{}", target.trim_start_matches('/'));
+        return axum::response::Redirect::permanent(&target).into_response();
+    }
+    next.run(request).await
 }
 
 /// Content-hashed bundle files never change under their name: browsers may keep them a year.
@@ -202,6 +230,34 @@ fn with_security_headers(router: Router<LeptosOptions>) -> Router<LeptosOptions>
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         // Links out of the dashboard must not carry its URLs, whose filters hold ARNs.
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+}
+
+/// An insight's graph as an SVG file (`?span=` as on its page), for reports and tickets.
+async fn graph_svg(
+    store: Arc<dyn engine::Store>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    axum::extract::Query(params): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+
+    let span = params.get("span").cloned().unwrap_or_default();
+    let now = chrono::Utc::now().timestamp_millis();
+    match app::api::insights::server::graph(store.as_ref(), &id, &span, now).await {
+        Ok(Some(graph)) => {
+            // The file name is made of characters an ID and a span cannot break out of.
+            let safe: String = id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(64).collect();
+            (
+                [
+                    (header::CONTENT_TYPE, "image/svg+xml".to_owned()),
+                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"insight-{safe}-{}.svg\"", graph.span)),
+                ],
+                format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}", graph.svg.replacen("<svg ", "<svg xmlns=\"http://www.w3.org/2000/svg\" ", usize::from(!graph.svg.contains("xmlns=")))),
+            )
+                .into_response()
+        }
+        Ok(None) => (StatusCode::NOT_FOUND, format!("no insight with the ID {id:?}")).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
 }
 
 #[derive(Clone, Copy)]

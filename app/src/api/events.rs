@@ -23,10 +23,16 @@ pub async fn list_events(attr: String, value: String, from: String, to: String, 
         }
         _ => None,
     };
+    let (from_ms, to_ms) = (crate::query::parse_time_ms(&from), crate::query::parse_time_ms(&to));
+    if let (Some(f), Some(t)) = (from_ms, to_ms) {
+        if f > t {
+            return Err(AppError::invalid(format!("From ({from}) is later than To ({to}): swap them to see events between the two.")));
+        }
+    }
     let query = EventQuery {
         lookup,
-        from_ms: crate::query::parse_time_ms(&from),
-        to_ms: crate::query::parse_time_ms(&to),
+        from_ms,
+        to_ms,
         before: decode_cursor(&before),
         ..Default::default()
     };
@@ -36,8 +42,8 @@ pub async fn list_events(attr: String, value: String, from: String, to: String, 
 /// One event by its eventID (the first trail holding it); `None` when unknown.
 #[server]
 pub async fn get_event(id: String) -> Result<Option<EventRow>, AppError> {
-    use crate::api::server::{event_row, internal, state};
+    use crate::api::server::{full_event_row, internal, state};
     let state = state()?;
     let found = state.store.get_event(&id).await.map_err(internal)?;
-    Ok(found.first().map(event_row))
+    Ok(found.first().map(full_event_row))
 }

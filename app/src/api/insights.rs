@@ -3,13 +3,14 @@
 use leptos::prelude::*;
 
 use super::AppError;
-use crate::model::{EventsPage, InsightDetail, InsightExtras, InsightsPage};
+use crate::model::{EventsPage, GraphView, InsightDetail, InsightExtras, InsightsPage};
 use crate::query::InsightsQuery;
 
 pub const PAGE_SIZE: u32 = 25;
 
 /// Graph spans a person can pick, and their length in minutes.
-pub const SPANS: [(&str, i64); 5] = [("3h", 180), ("12h", 720), ("1d", 1440), ("3d", 4320), ("1w", 10080)];
+pub const SPANS: [(&str, i64); 8] =
+    [("5m", 5), ("30m", 30), ("1h", 60), ("3h", 180), ("12h", 720), ("1d", 1440), ("3d", 4320), ("1w", 10080)];
 
 /// The console's default span for an insight of this many minutes.
 pub fn default_span(duration_minutes: i64) -> &'static str {
@@ -49,6 +50,69 @@ pub mod server {
             limit: None,
             offset: 0,
         }
+    }
+
+    /// See [`super::get_insight_graph`]; also behind the graph's SVG download.
+    pub async fn graph(store: &dyn engine::Store, id: &str, span: &str, now_ms: i64) -> Result<Option<GraphView>, AppError> {
+        use engine::store::SeriesQuery;
+
+        let Some(i) = store.get_insight(id).await.map_err(internal)? else {
+            return Ok(None);
+        };
+        let last_minute = engine::time::minute_of_millis(now_ms);
+        let end = i.end_minute.unwrap_or(last_minute.max(i.start_minute + 1));
+        let span = SPANS
+            .iter()
+            .find(|(key, _)| *key == span)
+            .map(|(key, _)| *key)
+            .unwrap_or_else(|| default_span(end - i.start_minute));
+        let span_minutes = SPANS.iter().find(|(key, _)| *key == span).map(|(_, m)| *m).unwrap_or(180);
+        let (from, to) = graph_window(i.start_minute, end, span_minutes, last_minute + 1);
+
+        let series = |counted: Option<InsightType>, error_code: Option<String>| SeriesQuery {
+            trail: Some(i.trail.clone()),
+            account: Some(i.key.account.clone()),
+            region: Some(i.key.region.clone()),
+            event_source: i.key.event_source.clone(),
+            event_name: i.key.event_name.clone(),
+            error_code,
+            counted,
+            from,
+            to,
+        };
+        let (calls, errors) = match i.insight_type {
+            InsightType::ApiCallRate => (store.series_counts(&series(Some(InsightType::ApiCallRate), None)).await.map_err(internal)?, None),
+            InsightType::ApiErrorRate => (
+                store.series_counts(&series(None, None)).await.map_err(internal)?,
+                Some(store.series_counts(&series(Some(InsightType::ApiErrorRate), i.key.error_code.clone())).await.map_err(internal)?),
+            ),
+        };
+        let same_series = InsightFilter {
+            trail: Some(i.trail.clone()),
+            insight_type: Some(i.insight_type),
+            event_name: Some(i.key.event_name.clone()),
+            event_source: Some(i.key.event_source.clone()),
+            ..Default::default()
+        };
+        let bands = store
+            .list_insights(&same_series)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .filter(|o| o.key == i.key)
+            .map(|o| (o.start_minute, o.end_minute.unwrap_or(last_minute + 1)))
+            .filter(|(s, e)| *e > from && *s < to)
+            .collect();
+        let svg = crate::graph::render(&crate::graph::GraphInput {
+            from,
+            to,
+            calls,
+            errors,
+            error_code: i.key.error_code.clone(),
+            baseline: i.baseline_average,
+            bands,
+        });
+        Ok(Some(GraphView { span: span.to_owned(), svg }))
     }
 
     /// Without an attribute, the text matches event name, source, error code or ID, loosely.
@@ -128,6 +192,14 @@ fn page_within(requested: u32, total: usize) -> u32 {
 pub async fn list_insights(query: InsightsQuery) -> Result<InsightsPage, AppError> {
     let state = crate::api::server::state()?;
     let now = crate::api::server::now_ms();
+    if let (Some(from), Some(to)) = query.time_range(now) {
+        if from > to {
+            return Err(AppError::invalid(format!(
+                "From ({}) is later than To ({}): swap them to see insights between the two.",
+                query.from, query.to
+            )));
+        }
+    }
     let all = server::matching(state.store.as_ref(), &query, now).await?;
     let trails = state.store.list_trails().await.map_err(crate::api::server::internal)?;
     let page = page_within(query.page, all.len());
@@ -160,10 +232,31 @@ pub async fn get_insight(id: String) -> Result<Option<InsightDetail>, AppError> 
     }))
 }
 
-/// The graph, attributions and related insights of one insight.
+/// The graph of one insight over `span` (one of [`SPANS`]; anything else gets AWS's default
+/// for the insight's length): the API's calls per minute (for an error-rate insight, also the
+/// error's), the baseline, and every insight of the series as a band. The window is centred
+/// on the insight and never runs past now.
 #[server]
-pub async fn get_insight_extras(id: String, span: String) -> Result<Option<InsightExtras>, AppError> {
-    use engine::store::{InsightFilter, InsightType, SeriesQuery};
+pub async fn get_insight_graph(id: String, span: String) -> Result<Option<GraphView>, AppError> {
+    let state = crate::api::server::state()?;
+    server::graph(state.store.as_ref(), &id, &span, crate::api::server::now_ms()).await
+}
+
+/// `[from, to)` of a graph of `span` minutes around an insight of `[start, end)`: centred on
+/// the insight (all of it when longer than the span), shifted back so that it ends by `limit`
+/// (now): a wide span must not draw the future as a flat zero line.
+pub fn graph_window(start: i64, end: i64, span: i64, limit: i64) -> (i64, i64) {
+    let length = end - start;
+    let from = start - (span - length).max(0) / 2;
+    let to = from + span.max(length + 2);
+    let shift = (to - limit.max(end + 1)).max(0);
+    (from - shift, to - shift)
+}
+
+/// The attributions and related insights of one insight.
+#[server]
+pub async fn get_insight_extras(id: String) -> Result<Option<InsightExtras>, AppError> {
+    use engine::store::InsightFilter;
 
     use crate::api::server::{internal, row, state};
     use crate::model::AttributionView;
@@ -172,35 +265,6 @@ pub async fn get_insight_extras(id: String, span: String) -> Result<Option<Insig
     let store = state.store.as_ref();
     let Some(i) = store.get_insight(&id).await.map_err(internal)? else {
         return Ok(None);
-    };
-    let last_minute = engine::time::minute_of_millis(crate::api::server::now_ms());
-    let end = i.end_minute.unwrap_or(last_minute.max(i.start_minute + 1));
-    let span = SPANS
-        .iter()
-        .find(|(key, _)| *key == span)
-        .map(|(key, _)| *key)
-        .unwrap_or_else(|| default_span(end - i.start_minute));
-    let span_minutes = SPANS.iter().find(|(key, _)| *key == span).map(|(_, m)| *m).unwrap_or(180);
-    let from = i.start_minute - (span_minutes - (end - i.start_minute)).max(0) / 2;
-    let to = from + span_minutes.max(end - i.start_minute + 2);
-
-    let series = |counted: Option<InsightType>, error_code: Option<String>| SeriesQuery {
-        trail: Some(i.trail.clone()),
-        account: Some(i.key.account.clone()),
-        region: Some(i.key.region.clone()),
-        event_source: i.key.event_source.clone(),
-        event_name: i.key.event_name.clone(),
-        error_code,
-        counted,
-        from,
-        to,
-    };
-    let (calls, errors) = match i.insight_type {
-        InsightType::ApiCallRate => (store.series_counts(&series(Some(InsightType::ApiCallRate), None)).await.map_err(internal)?, None),
-        InsightType::ApiErrorRate => (
-            store.series_counts(&series(None, None)).await.map_err(internal)?,
-            Some(store.series_counts(&series(Some(InsightType::ApiErrorRate), i.key.error_code.clone())).await.map_err(internal)?),
-        ),
     };
     let same_api = InsightFilter {
         trail: Some(i.trail.clone()),
@@ -216,53 +280,26 @@ pub async fn get_insight_extras(id: String, span: String) -> Result<Option<Insig
         .into_iter()
         .filter(|o| o.key == i.key)
         .collect();
-    let bands = related
-        .iter()
-        .map(|o| (o.start_minute, o.end_minute.unwrap_or(last_minute + 1)))
-        .filter(|(s, e)| *e > from && *s < to)
-        .collect();
-    let graph_svg = crate::graph::render(&crate::graph::GraphInput {
-        from,
-        to,
-        calls,
-        errors,
-        error_code: i.key.error_code.clone(),
-        baseline: i.baseline_average,
-        bands,
-    });
-
-    // Attributions come from the End record when there is one (the whole insight), else Start.
+    // Attributions come from the End record when there is one (the whole insight), else Start:
+    // the insight's top values and the baseline's ("who normally does this").
     let record: serde_json::Value = serde_json::from_str(i.end_record.as_deref().unwrap_or(&i.start_record)).unwrap_or_default();
+    let values = |list: &serde_json::Value| -> Vec<(String, f64)> {
+        list.as_array()
+            .map(|values| values.iter().map(|v| (v["value"].as_str().unwrap_or_default().to_owned(), v["average"].as_f64().unwrap_or(0.0))).collect())
+            .unwrap_or_default()
+    };
     let attributions = record["insightDetails"]["insightContext"]["attributions"]
         .as_array()
         .cloned()
         .unwrap_or_default()
         .iter()
-        .map(|a| {
-            let baseline = |value: &str| {
-                a["baseline"].as_array().and_then(|b| b.iter().find(|v| v["value"] == value)).and_then(|v| v["average"].as_f64()).unwrap_or(0.0)
-            };
-            AttributionView {
-                attribute: a["attribute"].as_str().unwrap_or_default().to_owned(),
-                values: a["insight"]
-                    .as_array()
-                    .map(|values| {
-                        values
-                            .iter()
-                            .map(|v| {
-                                let value = v["value"].as_str().unwrap_or_default().to_owned();
-                                let base = baseline(&value);
-                                (value, v["average"].as_f64().unwrap_or(0.0), base)
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            }
+        .map(|a| AttributionView {
+            attribute: a["attribute"].as_str().unwrap_or_default().to_owned(),
+            insight: values(&a["insight"]),
+            baseline: values(&a["baseline"]),
         })
         .collect();
     Ok(Some(InsightExtras {
-        graph_svg,
-        span: span.to_owned(),
         attributions,
         others: related.iter().filter(|o| o.shared_event_id != i.shared_event_id).map(row).collect(),
     }))
@@ -296,4 +333,29 @@ pub async fn insight_events(id: String, only_matching: bool, before: String) -> 
         ..Default::default()
     };
     events_page(state.store.as_ref(), query, 20).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graph_windows_centre_the_insight_and_stop_at_now() {
+        // A 15-minute insight in a 3-hour window: 82 minutes either side.
+        assert_eq!(graph_window(1000, 1015, 180, 100_000), (918, 1098));
+        // Longer than the span: all of it, and two minutes after.
+        assert_eq!(graph_window(1000, 1300, 60, 100_000), (1000, 1302));
+        // An insight that ended 10 minutes ago in a day-long window: the window ends now.
+        assert_eq!(graph_window(1000, 1015, 1440, 1025), (1025 - 1440, 1025));
+        // An insight still going on at now is not pushed out of the window.
+        assert_eq!(graph_window(1000, 1015, 1440, 1010).1, 1016);
+    }
+
+    #[test]
+    fn the_default_span_follows_the_consoles_rule_by_length() {
+        let cases = [(30, "3h"), (239, "3h"), (240, "12h"), (719, "12h"), (720, "1d"), (1440, "3d"), (4319, "3d"), (4320, "1w")];
+        for (minutes, span) in cases {
+            assert_eq!(default_span(minutes), span, "{minutes} minutes");
+        }
+    }
 }

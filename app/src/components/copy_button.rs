@@ -16,6 +16,8 @@ pub fn CopyButton(
         let text = text.get_untracked();
         let _ = window().navigator().clipboard().write_text(&text);
         copied.set(true);
+        // "Copied" is news for a moment, not a state: the button reads as before after 2 s.
+        set_timeout(move || copied.set(false), std::time::Duration::from_secs(2));
     };
     view! {
         <button type="button" class="copy" on:click=copy data-testid=test_id>

@@ -21,8 +21,8 @@ pub fn InsightsTable(rows: Vec<InsightRow>, #[prop(optional)] compact: bool) -> 
                     {(!compact).then(|| view! { <th class="minor">"Trail"</th> })}
                     <th>"Start time"</th>
                     <th class="minor">"Duration"</th>
-                    <th class="num minor">"Baseline average"</th>
-                    <th class="num minor">"Insight average"</th>
+                    <th class="num minor">"Baseline (per minute)"</th>
+                    <th class="num minor">"Insight (per minute)"</th>
                     <th class="num">"Rate change"</th>
                     <th>"State"</th>
                 </tr>

@@ -12,27 +12,54 @@ use crate::model::EventRow;
 use crate::pages::{set_not_found_status, NotFound};
 use crate::query::url;
 
-/// A list of events; each row expands to its full JSON (a `<details>`: no script needed).
+/// A list of events under column headers; each row expands to a preview of its JSON (a
+/// `<details>`: no script needed) and links to the event's page, which has all of it.
+/// `more` says whether older events exist beyond this page.
 #[component]
-pub fn EventList(rows: Vec<EventRow>) -> impl IntoView {
+pub fn EventList(
+    rows: Vec<EventRow>,
+    #[prop(optional)] more: bool,
+    /// The insight the list belongs to: each event's page links back to it.
+    #[prop(optional, into)]
+    insight: Option<String>,
+) -> impl IntoView {
     if rows.is_empty() {
         return view! { <p class="empty" data-testid="event-count">"No events."</p> }.into_any();
     }
-    let count = format!("{} events shown", rows.len());
+    let count = if more {
+        format!("{} events shown, newest first; more are older", rows.len())
+    } else {
+        format!("{} events, newest first", rows.len())
+    };
     view! {
         <p class="count" data-testid="event-count">{count}</p>
         <div class="event-list">
-            {rows.into_iter().map(|e| view! {
-                <details class="event" data-testid="event-row">
-                    <summary>
-                        <span class="time">{format::time(&e.event_time)}</span>
-                        <a href=format!("/events/{}", e.event_id) class="name">{e.event_name.clone()}</a>
-                        <span class="source">{e.event_source.clone()}</span>
-                        <span class="user">{e.user.clone()}</span>
-                        {e.error_code.clone().map(|c| view! { <span class="error-code">{c}</span> })}
-                    </summary>
-                    <pre class="json"><code>{e.json.clone()}</code></pre>
-                </details>
+            <div class="event-head" aria-hidden="true">
+                <span>"Time (UTC)"</span><span>"Event name"</span><span>"Event source"</span><span>"User name"</span>
+                <span class="minor">"Source IP"</span><span class="minor">"Access key"</span><span>"Error code"</span>
+            </div>
+            {rows.into_iter().map(|e| {
+                let href = url(&format!("/events/{}", e.event_id), &[("insight", insight.clone().unwrap_or_default())]);
+                let full = href.clone();
+                view! {
+                    <details class="event" data-testid="event-row">
+                        <summary>
+                            <span class="time">{format::time_seconds(&e.event_time)}</span>
+                            <a href=href class="name">{e.event_name.clone()}</a>
+                            <span class="source">{e.event_source.clone()}</span>
+                            <span class="user">{e.user.clone()}</span>
+                            <span class="ip minor">{e.source_ip.clone().unwrap_or_default()}</span>
+                            <span class="key minor">{e.access_key_id.clone().unwrap_or_default()}</span>
+                            <span class:error-code=e.error_code.is_some() class:no-error=e.error_code.is_none()>
+                                {format::error_code(e.error_code.as_deref())}
+                            </span>
+                        </summary>
+                        <pre class="json"><code>{e.json.clone()}</code></pre>
+                        {e.truncated.then(|| view! {
+                            <p class="minor-note"><a href=full>"The record is longer: open the event for all of it →"</a></p>
+                        })}
+                    </details>
+                }
             }).collect_view()}
         </div>
     }
@@ -58,19 +85,23 @@ pub fn EventsPage() -> impl IntoView {
                     {ATTRIBUTES.iter().map(|a| view! { <option value=*a selected=attr == *a>{*a}</option> }).collect_view()}
                 </select>
                 <input type="search" name="value" value=value placeholder="Value" aria-label="Value" data-testid="event-value"/>
-                <label class="range">"From " <input type="datetime-local" name="from" value=from/></label>
-                <label class="range">"To " <input type="datetime-local" name="to" value=to/></label>
+                <label class="range">"From (UTC) " <input type="datetime-local" name="from" value=from/></label>
+                <label class="range">"To (UTC) " <input type="datetime-local" name="to" value=to/></label>
                 <button type="submit" data-testid="event-apply">"Apply"</button>
             </form>
             <Transition fallback=|| view! { <p>"Loading events…"</p> }>
                 {move || Suspend::new(async move {
                     match events.await {
                         Ok(page) => {
-                            let (attr, value, from, to, _) = state.get_untracked();
+                            let (attr, value, from, to, before_now) = state.get_untracked();
+                            let newest = (!before_now.is_empty()).then(|| url("/events", &[("attr", attr.clone()), ("value", value.clone()), ("from", from.clone()), ("to", to.clone())]));
                             let next = page.next.clone().map(|before| url("/events", &[("attr", attr), ("value", value), ("from", from), ("to", to), ("before", before)]));
                             view! {
-                                <EventList rows=page.rows/>
-                                {next.map(|href| view! { <p class="pager"><a href=href data-testid="events-next">"Older events →"</a></p> })}
+                                <EventList rows=page.rows more=next.is_some()/>
+                                <p class="pager">
+                                    {newest.map(|href| view! { <a href=href data-testid="events-first">"← Newest events"</a> })}
+                                    {next.map(|href| view! { <a href=href data-testid="events-next">"Older events →"</a> })}
+                                </p>
                             }.into_any()
                         }
                         Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
@@ -84,7 +115,10 @@ pub fn EventsPage() -> impl IntoView {
 #[component]
 pub fn EventPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let event = Resource::new(move || params.read().get("id").unwrap_or_default(), get_event);
+    // Opened from an insight's CloudTrail Events tab: the breadcrumb leads back to it.
+    let from_insight = move || query.read().get("insight").filter(|id| !id.is_empty() && id.len() <= 128);
     view! {
         <Frame>
             <Suspense fallback=|| view! { <p>"Loading event…"</p> }>
@@ -92,14 +126,27 @@ pub fn EventPage() -> impl IntoView {
                     match event.await {
                         Ok(Some(e)) => view! {
                             <Title text=e.event_name.clone()/>
-                            <p class="crumbs"><a href="/events">"Event history"</a> " / " {e.event_id.clone()}</p>
+                            {match from_insight() {
+                                Some(id) => view! {
+                                    <p class="crumbs" data-testid="crumbs">
+                                        <a href="/insights">"Insights"</a> " / "
+                                        <a href=url(&format!("/insights/{id}"), &[("tab", "events".to_owned())])>"the insight"</a>
+                                        " / " {e.event_id.clone()}
+                                    </p>
+                                }.into_any(),
+                                None => view! {
+                                    <p class="crumbs" data-testid="crumbs"><a href="/events">"Event history"</a> " / " {e.event_id.clone()}</p>
+                                }.into_any(),
+                            }}
                             <h1>{e.event_name.clone()}</h1>
                             <dl class="facts" data-testid="event-facts">
-                                <dt>"Event time"</dt><dd>{format::time(&e.event_time)}</dd>
+                                <dt>"Event time"</dt><dd>{format::time_seconds(&e.event_time)}</dd>
                                 <dt>"Event source"</dt><dd>{e.event_source.clone()}</dd>
-                                <dt>"User"</dt><dd>{e.user.clone()}</dd>
+                                <dt>"User name"</dt><dd>{e.user.clone()}</dd>
+                                <dt>"Source IP"</dt><dd>{e.source_ip.clone().unwrap_or_else(|| "–".into())}</dd>
+                                <dt>"Access key"</dt><dd>{e.access_key_id.clone().unwrap_or_else(|| "–".into())}</dd>
                                 <dt>"Read only"</dt><dd>{e.read_only.to_string()}</dd>
-                                <dt>"Error code"</dt><dd>{e.error_code.clone().unwrap_or_else(|| "–".into())}</dd>
+                                <dt>"Error code"</dt><dd>{format::error_code(e.error_code.as_deref())}</dd>
                                 <dt>"Trail"</dt><dd>{e.trail.clone()}</dd>
                                 <dt>"Resources"</dt><dd>{if e.resources.is_empty() { "–".to_owned() } else { e.resources.join(", ") }}</dd>
                             </dl>

@@ -10,10 +10,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::insights::{get_insight, insight_events, get_insight_extras, SPANS};
+use crate::api::insights::{get_insight, get_insight_extras, get_insight_graph, insight_events, SPANS};
 use crate::components::{CopyButton, Frame, InsightsTable, JsonBlock};
 use crate::format;
-use crate::model::{EventsPage, InsightDetail, InsightExtras};
+use crate::model::{AttributionView, EventsPage, InsightDetail, InsightExtras, InsightRow};
 use crate::pages::{set_not_found_status, EventList, NotFound};
 use crate::query::url;
 
@@ -58,7 +58,9 @@ pub fn InsightPage() -> impl IntoView {
         }
     });
     let insight = Resource::new(move || view_state.get().id, get_insight);
-    let extras = Resource::new(move || { let v = view_state.get(); (v.id, v.span) }, |(id, span)| get_insight_extras(id, span));
+    // The graph has its own resource, keyed by the span: changing the span swaps the graph
+    // and keeps the page.
+    let extras = Resource::new(move || view_state.get().id, get_insight_extras);
     view! {
         <Frame>
             <Suspense fallback=|| view! { <p>"Loading insight…"</p> }>
@@ -82,7 +84,6 @@ fn InsightView(detail: InsightDetail, extras: InsightExtras, view_state: Memo<Vi
     let row = detail.row.clone();
     let title = format!("{} {}", row.event_name, row.insight_type);
     let link = format!("/insights/{}", row.id);
-    let v = view_state.get_untracked();
     let tab_link = move |tab: &'static str| {
         let v = view_state.get();
         v.href(|n| {
@@ -92,25 +93,19 @@ fn InsightView(detail: InsightDetail, extras: InsightExtras, view_state: Memo<Vi
     };
     let current_tab = move || view_state.get().tab;
     let tab_extras = extras.clone();
+    let attribution_row = row.clone();
     view! {
         <Title text=title.clone()/>
         <p class="crumbs"><a href="/insights">"Insights"</a> " / " {row.event_name.clone()}</p>
         <div class="title-bar">
             <h1>{title}</h1>
+            // The address as it is now, with tab, span and filters: the view, not just the insight.
             <CopyButton text=Signal::derive(move || {
-                let origin = window().location().origin().unwrap_or_default();
-                format!("{origin}{link}")
+                let location = window().location();
+                location.href().unwrap_or_else(|_| format!("{}{link}", location.origin().unwrap_or_default()))
             }) label="Copy link" test_id="copy-link"/>
         </div>
-        <section class="graph-panel">
-            <nav class="spans" aria-label="Graph span">
-                {SPANS.iter().map(|(key, _)| {
-                    let href = v.href(|n| n.span = (*key).into());
-                    view! { <a href=href class:active=extras.span == *key data-testid=format!("span-{key}")>{*key}</a> }
-                }).collect_view()}
-            </nav>
-            <div class="graph" data-testid="insight-graph" inner_html=extras.graph_svg.clone()></div>
-        </section>
+        <GraphPanel view_state/>
         <Facts detail=detail.clone()/>
         <super::triage::TriagePanel id=row.id.clone() event_name=row.event_name.clone()/>
         <nav class="tabs" aria-label="Insight details">
@@ -121,7 +116,7 @@ fn InsightView(detail: InsightDetail, extras: InsightExtras, view_state: Memo<Vi
         {move || match current_tab().as_str() {
             "events" => view! { <EventsTab view_state/> }.into_any(),
             "records" => view! { <RecordsTab detail=detail.clone()/> }.into_any(),
-            _ => view! { <AttributionsTab extras=tab_extras.clone()/> }.into_any(),
+            _ => view! { <AttributionsTab extras=tab_extras.clone() row=attribution_row.clone()/> }.into_any(),
         }}
         <h2>"Other insights of this API and type"</h2>
         {if extras.others.is_empty() {
@@ -156,32 +151,95 @@ fn Facts(detail: InsightDetail) -> impl IntoView {
     }
 }
 
+/// The graph and its span presets. Its resource is keyed by the span, inside a Transition: a
+/// new span replaces the graph when it is ready, the rest of the page stays.
 #[component]
-fn AttributionsTab(extras: InsightExtras) -> impl IntoView {
+fn GraphPanel(view_state: Memo<View>) -> impl IntoView {
+    let graph = Resource::new(move || { let v = view_state.get(); (v.id, v.span) }, |(id, span)| get_insight_graph(id, span));
+    view! {
+        <section class="graph-panel">
+            <Transition fallback=|| view! { <p>"Drawing the graph…"</p> }>
+                {move || Suspend::new(async move {
+                    match graph.await {
+                        Ok(Some(g)) => {
+                            let v = view_state.get_untracked();
+                            let download = crate::query::url(&format!("/insights/{}/graph.svg", v.id), &[("span", g.span.clone())]);
+                            view! {
+                                <nav class="spans" aria-label="Graph span">
+                                    {SPANS.iter().map(|(key, _)| {
+                                        let href = v.href(|n| n.span = (*key).into());
+                                        view! { <a href=href class:active=g.span == *key data-testid=format!("span-{key}")>{*key}</a> }
+                                    }).collect_view()}
+                                    <a href=download class="download" download="" data-testid="graph-download">"Download SVG"</a>
+                                </nav>
+                                <div class="graph" data-testid="insight-graph" data-span=g.span.clone() inner_html=g.svg/>
+                            }.into_any()
+                        }
+                        Ok(None) => view! { <p class="empty">"No graph."</p> }.into_any(),
+                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The insight's top values beside the baseline's ("who normally does this"), as AWS's
+/// attributions give them: each value's average per minute and its share of the whole, with
+/// the rest of the calls as "Other".
+#[component]
+fn AttributionsTab(extras: InsightExtras, row: InsightRow) -> impl IntoView {
     let titles = |attribute: &str| match attribute {
-        "userIdentityArn" => "Top user identities",
-        "userAgent" => "Top user agents",
-        "errorCode" => "Top error codes",
-        _ => "Top values",
+        "userIdentityArn" => "User identities",
+        "userAgent" => "User agents",
+        "errorCode" => "Error codes",
+        _ => "Values",
     };
+    let unit = if row.insight_type == "ApiErrorRateInsight" { "errors per minute" } else { "calls per minute" };
     view! {
         <section class="attributions" data-testid="attributions">
-            {extras.attributions.into_iter().map(|a| {
-                let total: f64 = a.values.iter().map(|(_, insight, _)| insight).sum();
+            {extras.attributions.into_iter().map(|a: AttributionView| {
                 view! {
                     <h3>{titles(&a.attribute)}</h3>
-                    <table class="insights" data-testid=format!("attribution-{}", a.attribute)>
-                        <thead><tr><th>"Value"</th><th class="num">"Insight average"</th><th class="num">"Baseline average"</th><th class="num">"Share"</th></tr></thead>
-                        <tbody>
-                            {a.values.into_iter().map(|(value, insight, baseline)| {
-                                let share = if total > 0.0 { format!("{:.0}%", insight / total * 100.0) } else { "–".into() };
-                                view! { <tr><td class="wrap">{value}</td><td class="num">{format::average(insight)}</td><td class="num">{format::average(baseline)}</td><td class="num">{share}</td></tr> }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
+                    <div class="side-by-side" data-testid=format!("attribution-{}", a.attribute)>
+                        <ShareTable caption="During the insight" values=readable(&a.attribute, a.insight) total=row.insight_average unit test_id="insight"/>
+                        <ShareTable caption="Baseline: who normally does this" values=readable(&a.attribute, a.baseline) total=row.baseline_average unit test_id="baseline"/>
+                    </div>
                 }
             }).collect_view()}
         </section>
+    }
+}
+
+/// CloudTrail writes "no error code" as the value `null` in errorCode attributions.
+fn readable(attribute: &str, values: Vec<(String, f64)>) -> Vec<(String, f64)> {
+    values
+        .into_iter()
+        .map(|(value, average)| if attribute == "errorCode" { (format::error_code(Some(&value)), average) } else { (value, average) })
+        .collect()
+}
+
+#[component]
+fn ShareTable(caption: &'static str, values: Vec<(String, f64)>, total: f64, unit: &'static str, test_id: &'static str) -> impl IntoView {
+    let share = move |x: f64| if total > 0.0 { format!("{:.0}%", (x / total * 100.0).min(100.0)) } else { "–".into() };
+    let listed: f64 = values.iter().map(|(_, v)| v).sum();
+    // What the top values leave of the whole; rounding noise is not a row.
+    let other = (total - listed > total * 0.005 && total > 0.0).then_some(total - listed);
+    let empty = values.is_empty();
+    view! {
+        <table class="insights shares" data-testid=test_id>
+            <caption>{caption}</caption>
+            <thead><tr><th>"Value"</th><th class="num">{format!("Average ({unit})")}</th><th class="num">"Share"</th></tr></thead>
+            <tbody>
+                {values.into_iter().map(|(value, average)| view! {
+                    <tr><td class="wrap">{value}</td><td class="num">{format::average(average)}</td><td class="num">{share(average)}</td></tr>
+                }).collect_view()}
+                {other.map(|rest| view! {
+                    <tr class="other"><td>"Other"</td><td class="num">{format::average(rest)}</td><td class="num">{share(rest)}</td></tr>
+                })}
+                {empty.then(|| view! { <tr><td colspan="3" class="empty">"No values recorded."</td></tr> })}
+            </tbody>
+        </table>
     }
 }
 
@@ -202,8 +260,10 @@ fn EventsTab(view_state: Memo<View>) -> impl IntoView {
             {move || Suspend::new(async move {
                 match events.await {
                     Ok(page) => {
-                        let next = page.next.clone().map(|before| view_state.get_untracked().href(|n| n.before = before));
-                        view! { <EventPageView page next/> }.into_any()
+                        let v = view_state.get_untracked();
+                        let next = page.next.clone().map(|before| v.href(|n| n.before = before));
+                        let newest = (!v.before.is_empty()).then(|| v.href(|n| n.before = String::new()));
+                        view! { <EventPageView page next newest insight=v.id.clone()/> }.into_any()
                     }
                     Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                 }
@@ -213,10 +273,13 @@ fn EventsTab(view_state: Memo<View>) -> impl IntoView {
 }
 
 #[component]
-fn EventPageView(page: EventsPage, next: Option<String>) -> impl IntoView {
+fn EventPageView(page: EventsPage, next: Option<String>, newest: Option<String>, insight: String) -> impl IntoView {
     view! {
-        <EventList rows=page.rows/>
-        {next.map(|href| view! { <p class="pager"><a href=href data-testid="events-next">"Older events →"</a></p> })}
+        <EventList rows=page.rows more=next.is_some() insight/>
+        <p class="pager">
+            {newest.map(|href| view! { <a href=href data-testid="events-first">"← First events"</a> })}
+            {next.map(|href| view! { <a href=href data-testid="events-next">"Older events →"</a> })}
+        </p>
     }
 }
 

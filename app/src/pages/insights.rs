@@ -110,11 +110,11 @@ fn Filters(query: Memo<InsightsQuery>) -> impl IntoView {
                     on:change=move |ev| { let on = event_target_checked(&ev); go.with_value(|go| go(&|q| q.suppressed = on)) }/>
                 " Show suppressed"
             </label>
-            <label class="range">"From "
+            <label class="range">"From (UTC) "
                 <input type="datetime-local" name="from" value=q.from.clone() data-testid="filter-from"
                     on:change=move |ev| { let v = event_target_value(&ev); go.with_value(|go| go(&|q| { q.from = v.clone(); q.range = "custom".into(); })) }/>
             </label>
-            <label class="range">"To "
+            <label class="range">"To (UTC) "
                 <input type="datetime-local" name="to" value=q.to.clone() data-testid="filter-to"
                     on:change=move |ev| { let v = event_target_value(&ev); go.with_value(|go| go(&|q| { q.to = v.clone(); q.range = "custom".into(); })) }/>
             </label>
@@ -159,7 +159,14 @@ fn Results(page: Page, query: InsightsQuery) -> impl IntoView {
         }}
         <nav class="pager" aria-label="Pages">
             {(page.page > 1).then(|| view! { <a href=query.with_page(page.page - 1).to_url() data-testid="page-prev">"← Newer"</a> })}
-            <span data-testid="page-of">{format!("Page {} of {pages}", page.page)}</span>
+            {if page.page > pages {
+                view! {
+                    <span data-testid="page-of">{format!("Page {} is past the last page ({pages}). ", page.page)}</span>
+                    <a href=query.with_page(1).to_url() data-testid="page-first">"First page"</a>
+                }.into_any()
+            } else {
+                view! { <span data-testid="page-of">{format!("Page {} of {pages}", page.page)}</span> }.into_any()
+            }}
             {(page.page < pages).then(|| view! { <a href=query.with_page(page.page + 1).to_url() data-testid="page-next">"Older →"</a> })}
         </nav>
     }

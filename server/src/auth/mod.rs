@@ -118,7 +118,7 @@ impl Access {
 
 /// Paths anyone may fetch: the health check, the sign-in page and its form, static assets.
 fn is_public(method: &Method, path: &str) -> bool {
-    matches!(path, "/healthz" | "/login" | "/style.css" | "/favicon.ico")
+    matches!(path, "/healthz" | "/login" | "/style.css" | "/favicon.ico" | "/favicon.svg")
         || path.starts_with("/pkg/")
         || path.starts_with("/auth/")
         || (method == Method::POST && path == "/logout")
