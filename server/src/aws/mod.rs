@@ -5,7 +5,8 @@
 //! - [`error`]: errors as `{"__type","Message"}` with the model's HTTP status codes.
 //! - [`trails`]: CreateTrail, UpdateTrail, DescribeTrails, ListTrails, GetTrail, DeleteTrail,
 //!   GetTrailStatus, StartLogging, StopLogging, PutEventSelectors, GetEventSelectors,
-//!   PutInsightSelectors, GetInsightSelectors, AddTags, RemoveTags, ListTags.
+//!   PutInsightSelectors, GetInsightSelectors, AddTags, RemoveTags, ListTags, and
+//!   ListPublicKeys (always empty: trailsight signs no digest files).
 //!
 //! Every answer, success or error, carries a fresh `x-amzn-RequestId`, as AWS's do (SDKs put
 //! it in `ResponseMetadata.RequestId`, and scripts log it).
@@ -143,6 +144,7 @@ async fn serve(api: &AwsApi, request: Request<Body>) -> Result<Value, AwsError> 
         "UpdateTrail" => trails::update_trail(store, &ctx, &input).await,
         "PutEventSelectors" => trails::put_event_selectors(store, &ctx, &input).await,
         "GetEventSelectors" => trails::get_event_selectors(store, &ctx, &input).await,
+        "ListPublicKeys" => trails::list_public_keys(&input).await,
         "DeleteTrail" => trails::delete_trail(store, &ctx, &input).await,
         "GetTrailStatus" => trails::get_trail_status(store, &ctx, &input).await,
         "StartLogging" => trails::set_logging(store, &ctx, &input, true).await,

@@ -364,6 +364,22 @@ pub async fn get_insight_selectors(store: &dyn Store, ctx: &Context, input: &Val
     Ok(json!({ "TrailARN": ctx.trail_arn(&name), "InsightSelectors": selectors_json(&trail.insight_types) }))
 }
 
+/// ListPublicKeys: the keys that sign a trail's digest files. trailsight reads logs and writes
+/// no digest files, so there are none in any time range; the answer says so in AWS's shape
+/// (tools that validate logs call this first and find nothing to check against).
+pub async fn list_public_keys(input: &Value) -> Result<Value, AwsError> {
+    if opt_str(input, "NextToken")?.is_some() {
+        return Err(AwsError::new("InvalidTokenException", 400, "The NextToken was not issued by this server."));
+    }
+    let (start, end) = (super::opt_time_ms(input, "StartTime")?, super::opt_time_ms(input, "EndTime")?);
+    if let (Some(start), Some(end)) = (start, end) {
+        if start > end {
+            return Err(AwsError::new("InvalidTimeRangeException", 400, "StartTime is later than EndTime."));
+        }
+    }
+    Ok(json!({ "PublicKeyList": [] }))
+}
+
 /// A `TagsList` member: `[{"Key", "Value"}]` with AWS's limits (keys 1-128 characters, not
 /// starting with `aws:`; values at most 256). Values are optional when removing.
 fn tags_list(input: &Value, value_needed: bool) -> Result<Vec<(String, String)>, AwsError> {

@@ -186,3 +186,11 @@ def test_event_selectors_decide_what_a_trail_keeps(server, aws, client):
     assert code(lambda: client.get_event_selectors(TrailName="no-such-trail")) == "TrailNotFoundException"
     assert code(lambda: client.put_event_selectors(TrailName="a b", EventSelectors=[{}])) == "InvalidTrailNameException"
     client.delete_trail(Name="selective")
+
+
+def test_list_public_keys_says_there_are_no_digest_keys(aws, client):
+    # trailsight writes no digest files, so no key ever signed one; AWS's shape, and its errors.
+    assert aws.json("list-public-keys")["PublicKeyList"] == []
+    assert client.list_public_keys(StartTime="2026-03-01T00:00:00Z", EndTime="2026-03-10T00:00:00Z")["PublicKeyList"] == []
+    assert code(lambda: client.list_public_keys(StartTime="2026-03-10T00:00:00Z", EndTime="2026-03-01T00:00:00Z")) \
+        == "InvalidTimeRangeException"
