@@ -31,8 +31,30 @@ pub struct GraphInput {
     pub bands: Vec<(Minute, Minute)>,
 }
 
-const WIDTH: u32 = 960;
-const HEIGHT: u32 = 260;
+/// The two drawings of each graph: wide for screens, narrow for phones, where the wide one
+/// shrunk to 360 px would have 4 px text. The page shows one of them by a CSS media query.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Size {
+    Wide,
+    Narrow,
+}
+
+impl Size {
+    fn pixels(self) -> (u32, u32) {
+        match self {
+            Size::Wide => (960, 260),
+            Size::Narrow => (480, 300),
+        }
+    }
+
+    /// At most this many time ticks fit.
+    fn max_ticks(self) -> i64 {
+        match self {
+            Size::Wide => 7,
+            Size::Narrow => 4,
+        }
+    }
+}
 const CALLS: RGBColor = RGBColor(9, 114, 211);
 const ERRORS: RGBColor = RGBColor(209, 50, 18);
 const BASELINE: RGBColor = RGBColor(95, 107, 122);
@@ -50,11 +72,11 @@ fn bucketed(counts: &[(Minute, u32)], from: Minute, to: Minute, bucket: i64) -> 
     peaks.iter().enumerate().map(|(i, p)| (from + i as i64 * bucket, *p as f64)).collect()
 }
 
-/// Round tick times for a span: the smallest step that gives at most 7 ticks.
-fn time_ticks(from: Minute, to: Minute) -> (i64, Vec<Minute>) {
+/// Round tick times for a span: the smallest step that gives at most `max_ticks` ticks.
+fn time_ticks(from: Minute, to: Minute, max_ticks: i64) -> (i64, Vec<Minute>) {
     const STEPS: [i64; 12] = [1, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880];
     let span = to - from;
-    let step = STEPS.iter().copied().find(|s| span / s <= 7).unwrap_or(10080);
+    let step = STEPS.iter().copied().find(|s| span / s <= max_ticks).unwrap_or(10080);
     let first = (from + step - 1).div_euclid(step) * step;
     (step, (0..).map(|i| first + i * step).take_while(|m| *m < to).collect())
 }
@@ -74,7 +96,16 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// The wide drawing.
 pub fn render(input: &GraphInput) -> String {
+    render_sized(input, Size::Wide)
+}
+
+pub fn render_sized(input: &GraphInput, size: Size) -> String {
+    let (width, height) = size.pixels();
+    // The narrow drawing stacks its legend, one entry a line.
+    let entries = 2 + i32::from(input.error_code.is_some());
+    let legend_height = if size == Size::Narrow { 18 * entries + 6 } else { 24 };
     let span = (input.to - input.from).max(1);
     let bucket = (span / 720).max(1);
     let calls = bucketed(&input.calls, input.from, input.to, bucket);
@@ -86,9 +117,9 @@ pub fn render(input: &GraphInput) -> String {
     let mut under = Vec::new();
     let mut over = Vec::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
         let mut chart = ChartBuilder::on(&root)
-            .margin_top(24)
+            .margin_top(legend_height as u32)
             .margin_right(16)
             .x_label_area_size(26)
             .y_label_area_size(48)
@@ -110,7 +141,7 @@ pub fn render(input: &GraphInput) -> String {
 
         let (_, bottom) = chart.backend_coord(&(input.from, 0.0));
         let (_, top_y) = chart.backend_coord(&(input.from, peak));
-        let (step, ticks) = time_ticks(input.from, input.to);
+        let (step, ticks) = time_ticks(input.from, input.to, size.max_ticks());
         for minute in ticks {
             let (x, _) = chart.backend_coord(&(minute, 0.0));
             under.push(format!(
@@ -172,13 +203,16 @@ pub fn render(input: &GraphInput) -> String {
             legend.push((ERRORS, format!("{code} {per}")));
         }
         legend.push((BASELINE, format!("baseline {:.4} per minute", input.baseline)));
-        let mut x = left;
+        let (mut x, mut y) = (left, 12);
         for (color, text) in legend {
             over.push(format!(
-                r#"<rect x="{x}" y="6" width="12" height="3" fill="rgb({},{},{})"/><text x="{}" y="12" class="legend">{}</text>"#,
-                color.0, color.1, color.2, x + 16, escape(&text)
+                r#"<rect x="{x}" y="{}" width="12" height="3" fill="rgb({},{},{})"/><text x="{}" y="{y}" class="legend">{}</text>"#,
+                y - 6, color.0, color.1, color.2, x + 16, escape(&text)
             ));
-            x += 28 + 7 * text.len() as i32;
+            match size {
+                Size::Wide => x += 28 + 7 * text.len() as i32,
+                Size::Narrow => y += 18,
+            }
         }
         let _ = root.present();
     }
@@ -222,6 +256,25 @@ mod tests {
     }
 
     #[test]
+    fn the_phone_drawing_is_narrow_with_fewer_ticks_and_a_stacked_legend() {
+        let input = GraphInput {
+            from: 1000,
+            to: 1180,
+            calls: vec![(1090, 67)],
+            errors: Some(vec![(1090, 25)]),
+            error_code: Some("ThrottlingException".into()),
+            baseline: 0.008,
+            bands: vec![],
+        };
+        let svg = render_sized(&input, Size::Narrow);
+        assert!(svg.contains(r#"viewBox="0 0 480 300""#), "{}", &svg[..300]);
+        assert!(svg.matches("class=\"tick-label\"").count() <= 4);
+        let legend_rows: std::collections::BTreeSet<&str> =
+            svg.match_indices("class=\"legend\"").map(|(i, _)| { let before = &svg[..i]; let y = before.rfind(" y=\"").unwrap(); &before[y..] }).collect();
+        assert_eq!(legend_rows.len(), 3, "calls, errors and baseline on their own lines");
+    }
+
+    #[test]
     fn long_spans_draw_each_steps_busiest_minute() {
         // 78 calls in one minute stays 78 at a week (720 steps of 14 minutes).
         let points = bucketed(&[(0, 10), (1, 78), (20, 3)], 0, 10080, 14);
@@ -233,10 +286,10 @@ mod tests {
     fn time_ticks_fall_on_round_times() {
         // 3 hours from 10:37: every 30 minutes from 11:00.
         let from = 27_999_360 + 37; // 27_999_360 is a midnight (a multiple of 1440)
-        let (step, ticks) = time_ticks(from, from + 180);
+        let (step, ticks) = time_ticks(from, from + 180, 7);
         assert_eq!(step, 30);
         assert!(ticks.iter().all(|m| m % 30 == 0) && ticks.len() == 6, "{ticks:?}");
-        let (step, ticks) = time_ticks(from, from + 10080);
+        let (step, ticks) = time_ticks(from, from + 10080, 7);
         assert_eq!((step, ticks.len()), (1440, 7), "a week: a tick each midnight");
         assert_eq!(tick_label(27_999_360, 1440, 10080).len(), 5, "days read MM-DD");
     }

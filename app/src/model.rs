@@ -75,6 +75,8 @@ pub struct GraphView {
     pub span: String,
     /// The graph, an SVG drawn on the server.
     pub svg: String,
+    /// The same graph drawn for a phone's width.
+    pub svg_narrow: String,
 }
 
 /// One stored CloudTrail event, for event lists.

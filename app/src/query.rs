@@ -43,6 +43,47 @@ pub fn url(path: &str, pairs: &[(&str, String)]) -> String {
     if query.is_empty() { path.to_owned() } else { format!("{path}?{}", query.join("&")) }
 }
 
+/// Where an event list page is, for Newer / Older links: `before` is the cursor this page
+/// starts at (empty on the first page) and `back` the cursors of the pages before it, oldest
+/// last, comma-separated in the URL (`~` stands for the first page). Only the last
+/// [`PageTrail::KEPT`] are kept, so the URL stays short; beyond them "Newest" still works.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PageTrail {
+    pub before: String,
+    pub back: Vec<String>,
+}
+
+impl PageTrail {
+    pub const KEPT: usize = 20;
+    const FIRST: &'static str = "~";
+
+    pub fn parse(before: &str, back: &str) -> PageTrail {
+        let back = back.split(',').filter(|c| !c.is_empty()).take(Self::KEPT + 1).map(str::to_owned).collect();
+        PageTrail { before: before.to_owned(), back }
+    }
+
+    /// `(before, back)` of the next older page, which starts at `next`.
+    pub fn older(&self, next: &str) -> (String, String) {
+        let mut back = self.back.clone();
+        back.push(if self.before.is_empty() { Self::FIRST.to_owned() } else { self.before.clone() });
+        let skip = back.len().saturating_sub(Self::KEPT);
+        (next.to_owned(), back[skip..].join(","))
+    }
+
+    /// `(before, back)` of the next newer page; `None` on the first page. When the trail was
+    /// cut short, the newest page.
+    pub fn newer(&self) -> Option<(String, String)> {
+        if self.before.is_empty() {
+            return None;
+        }
+        let mut back = self.back.clone();
+        Some(match back.pop() {
+            Some(c) if c != Self::FIRST => (c, back.join(",")),
+            _ => (String::new(), String::new()),
+        })
+    }
+}
+
 fn encode(text: &str) -> String {
     let mut out = String::new();
     for b in text.bytes() {
@@ -170,6 +211,27 @@ mod tests {
         let back = from_pairs(&[("attr", "name"), ("q", "Put Parameter"), ("type", "ApiCallRateInsight"), ("range", "custom"), ("from", "2026-03-10T11:00"), ("to", "2026-03-10T13:00"), ("page", "2")]);
         assert_eq!(back, q);
         assert_eq!(q.download_url("csv"), "/insights.csv?attr=name&q=Put%20Parameter&type=ApiCallRateInsight&range=custom&from=2026-03-10T11:00&to=2026-03-10T13:00");
+    }
+
+    #[test]
+    fn event_pages_go_older_and_back_newer() {
+        let first = PageTrail::parse("", "");
+        assert_eq!(first.newer(), None);
+        let (before, back) = first.older("c1");
+        let second = PageTrail::parse(&before, &back);
+        assert_eq!((second.before.as_str(), back.as_str()), ("c1", "~"));
+        let (before, back) = second.older("c2");
+        let third = PageTrail::parse(&before, &back);
+        assert_eq!(third.newer(), Some(("c1".to_owned(), "~".to_owned())));
+        assert_eq!(second.newer(), Some((String::new(), String::new())), "back to the first page");
+        // A long walk keeps the last 20 and still finds the way to the newest page.
+        let mut page = PageTrail::default();
+        for i in 0..30 {
+            let (before, back) = page.older(&format!("c{i}"));
+            page = PageTrail::parse(&before, &back);
+        }
+        assert_eq!(page.back.len(), PageTrail::KEPT);
+        assert_eq!(page.newer().unwrap().0, "c28");
     }
 
     #[test]

@@ -91,8 +91,18 @@ test('event lists have headers, seconds, source IPs and a way back to the newest
   const first = page.getByTestId('event-row').first();
   await expect(first.locator('.time')).toHaveText(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
   await expect(page.getByTestId('event-count')).toContainText('more are older');
+  // Older, older, then Newer comes back to the second page and Newest to the first.
+  const firstIds = await page.getByTestId('event-row').locator('a.name').evaluateAll((a) => a.map((x) => x.getAttribute('href')));
   await page.getByTestId('events-next').click();
-  await expect(page.getByTestId('events-first')).toBeVisible();
+  await expect(page).toHaveURL(/before=/);
+  const secondUrl = page.url();
+  await page.getByTestId('events-next').click();
+  await page.getByTestId('events-newer').click();
+  await expect(page).toHaveURL(secondUrl);
+  await page.getByTestId('events-first').click();
+  await expect(page).toHaveURL(/\/events$/);
+  const again = await page.getByTestId('event-row').locator('a.name').evaluateAll((a) => a.map((x) => x.getAttribute('href')));
+  expect(again).toEqual(firstIds);
 
   // From later than To is explained, not an empty list.
   await page.goto('/events?from=2026-03-10T12:00&to=2026-03-10T11:00');
@@ -138,4 +148,28 @@ test('settings confirm saves, refuse short names, and deleting one trail leaves 
   await two.getByTestId('delete-confirm-name').fill('keyed-two');
   await two.getByTestId('delete-confirm').click();
   await expect(page.getByTestId('trail-keyed-two')).toHaveCount(0);
+});
+
+test('on a phone the graph is drawn for its width, with readable text', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  const id = await insightId(page, 'PutParameter', 'ApiCallRateInsight');
+  await page.goto(`/insights/${id}`);
+  await expect(page.getByTestId('insight-graph')).toBeHidden();
+  const narrow = page.getByTestId('insight-graph-narrow');
+  await expect(narrow).toBeVisible();
+  // Text as drawn on screen (the SVG is scaled to the phone's width): at least 9 px tall.
+  const heights = await narrow.locator('svg text.tick-label').evaluateAll((texts) => texts.map((t) => t.getBoundingClientRect().height));
+  expect(heights.length).toBeGreaterThan(1);
+  expect(Math.min(...heights)).toBeGreaterThanOrEqual(9);
+});
+
+test('every filter box matches the same way: part of the value, any case', async ({ page }) => {
+  await page.goto('/insights?attr=name&q=putparam');
+  const rows = page.getByTestId('insight-row');
+  await expect(rows.first()).toContainText('PutParameter');
+  expect((await rows.allTextContents()).every((t) => t.includes('PutParameter'))).toBe(true);
+  await page.goto('/insights?attr=source&q=SSM.amazon');
+  await expect(rows.first()).toContainText('ssm.amazonaws.com');
+  await page.goto('/insights?trail=DEM');
+  await expect(rows.first()).toContainText('demo');
 });

@@ -36,11 +36,13 @@ pub mod server {
     pub fn filter_for(q: &InsightsQuery, now_ms: i64) -> InsightFilter {
         let text = (!q.q.is_empty()).then(|| q.q.clone());
         let (from, to) = q.time_range(now_ms);
+        // Trail, event name and source are matched in [`matching`], like "any attribute":
+        // every text box filters the same way (case-insensitive, part of the value).
         InsightFilter {
-            trail: (!q.trail.is_empty()).then(|| q.trail.clone()),
+            trail: None,
             insight_type: InsightType::parse(&q.insight_type),
-            event_name: if q.attr == "name" { text.clone() } else { None },
-            event_source: if q.attr == "source" { text.clone() } else { None },
+            event_name: None,
+            event_source: None,
             event_id: if q.attr == "id" { text.clone() } else { None },
             from: from.map(engine::time::minute_of_millis),
             // An insight starting in the range's last minute is inside it.
@@ -103,7 +105,7 @@ pub mod server {
             .map(|o| (o.start_minute, o.end_minute.unwrap_or(last_minute + 1)))
             .filter(|(s, e)| *e > from && *s < to)
             .collect();
-        let svg = crate::graph::render(&crate::graph::GraphInput {
+        let input = crate::graph::GraphInput {
             from,
             to,
             calls,
@@ -111,8 +113,12 @@ pub mod server {
             error_code: i.key.error_code.clone(),
             baseline: i.baseline_average,
             bands,
-        });
-        Ok(Some(GraphView { span: span.to_owned(), svg }))
+        };
+        Ok(Some(GraphView {
+            span: span.to_owned(),
+            svg: crate::graph::render_sized(&input, crate::graph::Size::Wide),
+            svg_narrow: crate::graph::render_sized(&input, crate::graph::Size::Narrow),
+        }))
     }
 
     /// Without an attribute, the text matches event name, source, error code or ID, loosely.
@@ -127,7 +133,17 @@ pub mod server {
     /// Every insight matching the list query, newest first.
     pub async fn matching(store: &dyn engine::Store, q: &InsightsQuery, now_ms: i64) -> Result<Vec<StoredInsight>, AppError> {
         let all = store.list_insights(&filter_for(q, now_ms)).await.map_err(internal)?;
-        Ok(if q.attr.is_empty() && !q.q.is_empty() { all.into_iter().filter(|i| loose_match(i, &q.q)).collect() } else { all })
+        let contains = |value: &str, part: &str| part.is_empty() || value.to_lowercase().contains(&part.trim().to_lowercase());
+        Ok(all
+            .into_iter()
+            .filter(|i| contains(&i.trail, &q.trail))
+            .filter(|i| match q.attr.as_str() {
+                "" => q.q.is_empty() || loose_match(i, &q.q),
+                "name" => contains(&i.key.event_name, &q.q),
+                "source" => contains(&i.key.event_source, &q.q),
+                _ => true,
+            })
+            .collect())
     }
 
     /// The CSV download: the list's columns, one row per insight. Written by the `csv` crate

@@ -14,11 +14,14 @@ pub mod notify;
 pub mod settings;
 pub mod triage;
 
+// The prelude and the models are used by the server half only (`server` below).
+#[cfg(feature = "ssr")]
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
 use crate::model::{EventRow, EventsPage, InsightRow, TrailView};
 
 /// Errors a page can meet.

@@ -10,7 +10,7 @@ use crate::components::{Frame, JsonBlock};
 use crate::format;
 use crate::model::EventRow;
 use crate::pages::{set_not_found_status, NotFound};
-use crate::query::url;
+use crate::query::{url, PageTrail};
 
 /// A list of events under column headers; each row expands to a preview of its JSON (a
 /// `<details>`: no script needed) and links to the event's page, which has all of it.
@@ -72,10 +72,10 @@ pub fn EventsPage() -> impl IntoView {
     let state = Memo::new(move |_| {
         let q = query.read();
         let get = |k: &str| q.get(k).unwrap_or_default();
-        (get("attr"), get("value"), get("from"), get("to"), get("before"))
+        (get("attr"), get("value"), get("from"), get("to"), get("before"), get("back"))
     });
-    let events = Resource::new(move || state.get(), |(a, v, f, t, b)| list_events(a, v, f, t, b));
-    let (attr, value, from, to, _) = state.get_untracked();
+    let events = Resource::new(move || state.get(), |(a, v, f, t, b, _)| list_events(a, v, f, t, b));
+    let (attr, value, from, to, _, _) = state.get_untracked();
     view! {
         <Frame>
             <Title text="Event history"/>
@@ -93,14 +93,20 @@ pub fn EventsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match events.await {
                         Ok(page) => {
-                            let (attr, value, from, to, before_now) = state.get_untracked();
-                            let newest = (!before_now.is_empty()).then(|| url("/events", &[("attr", attr.clone()), ("value", value.clone()), ("from", from.clone()), ("to", to.clone())]));
-                            let next = page.next.clone().map(|before| url("/events", &[("attr", attr), ("value", value), ("from", from), ("to", to), ("before", before)]));
+                            let (attr, value, from, to, before, back) = state.get_untracked();
+                            let trail = PageTrail::parse(&before, &back);
+                            let href = |(before, back): (String, String)| {
+                                url("/events", &[("attr", attr.clone()), ("value", value.clone()), ("from", from.clone()), ("to", to.clone()), ("before", before), ("back", back)])
+                            };
+                            let newest = (!trail.before.is_empty()).then(|| href((String::new(), String::new())));
+                            let newer = trail.newer().filter(|(before, _)| !before.is_empty()).map(href);
+                            let next = page.next.clone().map(|next| href(trail.older(&next)));
                             view! {
                                 <EventList rows=page.rows more=next.is_some()/>
                                 <p class="pager">
-                                    {newest.map(|href| view! { <a href=href data-testid="events-first">"← Newest events"</a> })}
-                                    {next.map(|href| view! { <a href=href data-testid="events-next">"Older events →"</a> })}
+                                    {newest.map(|href| view! { <a href=href data-testid="events-first">"⇤ Newest"</a> })}
+                                    {newer.map(|href| view! { <a href=href data-testid="events-newer">"← Newer"</a> })}
+                                    {next.map(|href| view! { <a href=href data-testid="events-next">"Older →"</a> })}
                                 </p>
                             }.into_any()
                         }

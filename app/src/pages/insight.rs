@@ -15,7 +15,7 @@ use crate::components::{CopyButton, Frame, InsightsTable, JsonBlock};
 use crate::format;
 use crate::model::{AttributionView, EventsPage, InsightDetail, InsightExtras, InsightRow};
 use crate::pages::{set_not_found_status, EventList, NotFound};
-use crate::query::url;
+use crate::query::{url, PageTrail};
 
 /// The view's state from the URL.
 #[derive(Clone, PartialEq)]
@@ -25,6 +25,8 @@ struct View {
     span: String,
     only: bool,
     before: String,
+    /// The event pages before this one (see [`PageTrail`]).
+    back: String,
 }
 
 impl View {
@@ -38,6 +40,7 @@ impl View {
                 ("span", next.span.clone()),
                 ("only", if next.only { "1".into() } else { String::new() }),
                 ("before", next.before.clone()),
+                ("back", next.back.clone()),
             ],
         )
     }
@@ -55,6 +58,7 @@ pub fn InsightPage() -> impl IntoView {
             span: q.get("span").unwrap_or_default(),
             only: q.get("only").as_deref() == Some("1"),
             before: q.get("before").unwrap_or_default(),
+            back: q.get("back").unwrap_or_default(),
         }
     });
     let insight = Resource::new(move || view_state.get().id, get_insight);
@@ -89,6 +93,7 @@ fn InsightView(detail: InsightDetail, extras: InsightExtras, view_state: Memo<Vi
         v.href(|n| {
             n.tab = tab.into();
             n.before = String::new();
+            n.back = String::new();
         })
     };
     let current_tab = move || view_state.get().tab;
@@ -172,7 +177,8 @@ fn GraphPanel(view_state: Memo<View>) -> impl IntoView {
                                     }).collect_view()}
                                     <a href=download class="download" download="" data-testid="graph-download">"Download SVG"</a>
                                 </nav>
-                                <div class="graph" data-testid="insight-graph" data-span=g.span.clone() inner_html=g.svg/>
+                                <div class="graph wide" data-testid="insight-graph" data-span=g.span.clone() inner_html=g.svg/>
+                                <div class="graph narrow" data-testid="insight-graph-narrow" inner_html=g.svg_narrow/>
                             }.into_any()
                         }
                         Ok(None) => view! { <p class="empty">"No graph."</p> }.into_any(),
@@ -229,13 +235,13 @@ fn ShareTable(caption: &'static str, values: Vec<(String, f64)>, total: f64, uni
     view! {
         <table class="insights shares" data-testid=test_id>
             <caption>{caption}</caption>
-            <thead><tr><th>"Value"</th><th class="num">{format!("Average ({unit})")}</th><th class="num">"Share"</th></tr></thead>
+            <thead><tr><th>"Value"</th><th class="num minor">{format!("Average ({unit})")}</th><th class="num">"Share"</th></tr></thead>
             <tbody>
                 {values.into_iter().map(|(value, average)| view! {
-                    <tr><td class="wrap">{value}</td><td class="num">{format::average(average)}</td><td class="num">{share(average)}</td></tr>
+                    <tr><td class="wrap">{value}</td><td class="num minor">{format::average(average)}</td><td class="num">{share(average)}</td></tr>
                 }).collect_view()}
                 {other.map(|rest| view! {
-                    <tr class="other"><td>"Other"</td><td class="num">{format::average(rest)}</td><td class="num">{share(rest)}</td></tr>
+                    <tr class="other"><td>"Other"</td><td class="num minor">{format::average(rest)}</td><td class="num">{share(rest)}</td></tr>
                 })}
                 {empty.then(|| view! { <tr><td colspan="3" class="empty">"No values recorded."</td></tr> })}
             </tbody>
@@ -250,7 +256,7 @@ fn EventsTab(view_state: Memo<View>) -> impl IntoView {
         |(id, only, before)| insight_events(id, only, before),
     );
     let v = view_state.get_untracked();
-    let toggle = v.href(|n| { n.only = !n.only; n.before = String::new(); });
+    let toggle = v.href(|n| { n.only = !n.only; n.before = String::new(); n.back = String::new(); });
     view! {
         <p class="tab-bar">
             "The API's events from a minute before the insight to a minute after it. "
@@ -261,9 +267,11 @@ fn EventsTab(view_state: Memo<View>) -> impl IntoView {
                 match events.await {
                     Ok(page) => {
                         let v = view_state.get_untracked();
-                        let next = page.next.clone().map(|before| v.href(|n| n.before = before));
-                        let newest = (!v.before.is_empty()).then(|| v.href(|n| n.before = String::new()));
-                        view! { <EventPageView page next newest insight=v.id.clone()/> }.into_any()
+                        let trail = PageTrail::parse(&v.before, &v.back);
+                        let to = |(before, back): (String, String)| v.href(|n| { n.before = before; n.back = back; });
+                        let next = page.next.clone().map(|next| to(trail.older(&next)));
+                        let newer = trail.newer().map(to);
+                        view! { <EventPageView page next newer insight=v.id.clone()/> }.into_any()
                     }
                     Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                 }
@@ -273,12 +281,12 @@ fn EventsTab(view_state: Memo<View>) -> impl IntoView {
 }
 
 #[component]
-fn EventPageView(page: EventsPage, next: Option<String>, newest: Option<String>, insight: String) -> impl IntoView {
+fn EventPageView(page: EventsPage, next: Option<String>, newer: Option<String>, insight: String) -> impl IntoView {
     view! {
         <EventList rows=page.rows more=next.is_some() insight/>
         <p class="pager">
-            {newest.map(|href| view! { <a href=href data-testid="events-first">"← First events"</a> })}
-            {next.map(|href| view! { <a href=href data-testid="events-next">"Older events →"</a> })}
+            {newer.map(|href| view! { <a href=href data-testid="events-newer">"← Newer"</a> })}
+            {next.map(|href| view! { <a href=href data-testid="events-next">"Older →"</a> })}
         </p>
     }
 }

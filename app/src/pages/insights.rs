@@ -90,7 +90,7 @@ fn Filters(query: Memo<InsightsQuery>) -> impl IntoView {
             </select>
             <input type="text" name="trail" value=q.trail.clone() placeholder="Trail" aria-label="Trail"
                 data-testid="filter-trail" list="trail-names"
-                on:change=move |ev| { let v = event_target_value(&ev); go.with_value(|go| go(&|q| q.trail = v.clone())) }/>
+                on:input=move |ev| { let v = event_target_value(&ev); go.with_value(|go| go(&|q| q.trail = v.clone())) }/>
             <select name="range" aria-label="Time range" data-testid="filter-range"
                 on:change=move |ev| { let v = event_target_value(&ev); go.with_value(|go| go(&|q| q.range = v.clone())) }>
                 <option value="" selected=q.range.is_empty()>"All time"</option>

@@ -103,7 +103,16 @@ pub fn SettingsPage() -> impl IntoView {
                                     </For>
                                 }.into_any()
                             };
-                            view! { {new_trail} <h2>"Trails"</h2> {read_only} {body} <super::notifications::NotificationSections/> }.into_any()
+                            view! {
+                                {new_trail} <h2>"Trails"</h2> {read_only}
+                                <p class="hint" data-testid="sensitivity-help">
+                                    "Sensitivity is how unusual a minute must be to raise an insight: "
+                                    <b>"low"</b>" needs 10 calls and odds under 1 in a billion (fewest insights), "
+                                    <b>"medium"</b>" 5 calls and 1 in a million, "
+                                    <b>"high"</b>" 3 calls and 1 in 100,000 (most). A stopped trail (Logging off) refuses new events."
+                                </p>
+                                {body} <super::notifications::NotificationSections/>
+                            }.into_any()
                         }
                         Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                     }
