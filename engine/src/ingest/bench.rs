@@ -21,6 +21,17 @@ use crate::time::{format_millis, parse_millis};
 const RECORDS_PER_FILE: usize = 250;
 const DAY_MS: i64 = 86_400_000;
 
+/// When the generated records happened.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Timeline {
+    /// Copies follow one another, each shifted by the originals' whole span (the ingest
+    /// benchmark: the files' day folders are as many as a long history's).
+    Consecutive,
+    /// Spread evenly over the `days` days before `end_ms`, as a trail's recent history is:
+    /// what pages are timed on (a page over a history reaching into the 2100s says little).
+    LastDays { end_ms: i64, days: i64 },
+}
+
 /// The figures one benchmark run measured.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct BenchReport {
@@ -88,7 +99,7 @@ fn shifted(record: &Value, shift: i64, index: usize) -> Value {
 }
 
 /// Writes `target` records (rounded up to whole files) under `dir`; returns the file count.
-fn generate(real: &[Value], shift: i64, target: usize, dir: &Path, workers: usize) -> Result<usize, BenchError> {
+fn generate(real: &[Value], shift: i64, timeline: Timeline, target: usize, dir: &Path, workers: usize) -> Result<usize, BenchError> {
     let files = target.div_ceil(RECORDS_PER_FILE);
     let io = |path: &Path| {
         let path = path.display().to_string();
@@ -101,7 +112,17 @@ fn generate(real: &[Value], shift: i64, target: usize, dir: &Path, workers: usiz
                     for file in (w..files).step_by(workers) {
                         let first = file * RECORDS_PER_FILE;
                         let records: Vec<Value> = (first..(first + RECORDS_PER_FILE).min(target))
-                            .map(|i| shifted(&real[i % real.len()], (i / real.len()) as i64 * shift, i))
+                            .map(|i| {
+                                let original = &real[i % real.len()];
+                                match timeline {
+                                    Timeline::Consecutive => shifted(original, (i / real.len()) as i64 * shift, i),
+                                    Timeline::LastDays { end_ms, days } => {
+                                        let at = end_ms - days * DAY_MS + (i as i128 * (days * DAY_MS) as i128 / target as i128) as i64;
+                                        let time = original["eventTime"].as_str().and_then(parse_millis).unwrap_or(0);
+                                        shifted(original, at - time, i)
+                                    }
+                                }
+                            })
                             .collect();
                         let date = records[0]["eventTime"].as_str().unwrap_or("0000-00-00");
                         let day = format!("{}/{}/{}", &date[..4], &date[5..7], &date[8..10]);
@@ -152,9 +173,18 @@ async fn parse_only(tree: &Path, workers: usize) -> (u64, f64) {
 
 /// The tree of about `target` time-shifted real records under `work_dir` (built from the
 /// logs under `data` on first use, reused after), and how many files it holds.
-pub fn build_tree(data: &Path, target: usize, work_dir: &Path, log: &mut impl FnMut(&str)) -> Result<(PathBuf, usize), BenchError> {
+pub fn build_tree(
+    data: &Path,
+    target: usize,
+    timeline: Timeline,
+    work_dir: &Path,
+    log: &mut impl FnMut(&str),
+) -> Result<(PathBuf, usize), BenchError> {
     let workers = pipeline::default_workers();
-    let tree: PathBuf = work_dir.join(format!("logs-{target}"));
+    let tree: PathBuf = match timeline {
+        Timeline::Consecutive => work_dir.join(format!("logs-{target}")),
+        Timeline::LastDays { end_ms, days } => work_dir.join(format!("logs-{target}-{days}d-to-{}", &format_millis(end_ms)[..10])),
+    };
     let files = if tree.join("complete").exists() {
         log(&format!("reusing the {target} records under {}", tree.display()));
         target.div_ceil(RECORDS_PER_FILE)
@@ -165,7 +195,7 @@ pub fn build_tree(data: &Path, target: usize, work_dir: &Path, log: &mut impl Fn
         }
         log(&format!("writing {target} records (time-shifted copies of {} real ones) under {}", real.len(), tree.display()));
         let _ = std::fs::remove_dir_all(&tree);
-        let files = generate(&real, shift, target, &tree, workers)?;
+        let files = generate(&real, shift, timeline, target, &tree, workers)?;
         std::fs::write(tree.join("complete"), b"").map_err(|source| BenchError::Io { path: tree.display().to_string(), source })?;
         files
     };
@@ -182,7 +212,7 @@ pub async fn run(
     mut log: impl FnMut(&str),
 ) -> Result<BenchReport, BenchError> {
     let workers = pipeline::default_workers();
-    let (tree, files) = build_tree(data, target, work_dir, &mut log)?;
+    let (tree, files) = build_tree(data, target, Timeline::Consecutive, work_dir, &mut log)?;
 
     log("parse only, every worker");
     let cpu = cpu_seconds();

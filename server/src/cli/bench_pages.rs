@@ -35,7 +35,7 @@ pub struct BenchPagesArgs {
 
 /// Builds (once) the database the pages are timed on.
 async fn database(args: &BenchPagesArgs) -> anyhow::Result<std::sync::Arc<dyn engine::Store>> {
-    let db = args.work_dir.join(format!("pages-{}-{}.db", args.records, args.insights));
+    let db = args.work_dir.join(format!("pages-{}-{}-30d.db", args.records, args.insights));
     let ready = db.with_extension("complete");
     let store = engine::open_store(&format!("sqlite://{}", db.display())).await?;
     if ready.exists() {
@@ -43,11 +43,13 @@ async fn database(args: &BenchPagesArgs) -> anyhow::Result<std::sync::Arc<dyn en
         return Ok(store);
     }
     let mut log = |line: &str| eprintln!("{line}");
-    let (tree, _) = engine::ingest::bench::build_tree(&args.data, args.records, &args.work_dir, &mut log)?;
+    // The events are the last 30 days' history, as a team's trail holds it.
+    let end = chrono::Utc::now().timestamp_millis();
+    let timeline = engine::ingest::bench::Timeline::LastDays { end_ms: end, days: 30 };
+    let (tree, _) = engine::ingest::bench::build_tree(&args.data, args.records, timeline, &args.work_dir, &mut log)?;
     eprintln!("storing {} events (takes a minute or two)", args.records);
     ingest_paths_with(store.as_ref(), "bench", vec![tree], &IngestOptions::default(), |_| {}).await?;
     eprintln!("storing the demo history and detecting its insights");
-    let end = chrono::Utc::now().timestamp_millis();
     demo::load(store.as_ref(), "demo", &DemoPlan::ending_at(42, end)).await?;
     engine::detect::detect_trails(store.as_ref(), Some("demo"), end).await?;
     let real = store.list_insights(&Default::default()).await?;
@@ -115,6 +117,6 @@ pub async fn run(args: BenchPagesArgs) -> anyhow::Result<ExitCode> {
         worst_p95 = worst_p95.max(at(0.95));
         println!("{name:<32} {:>9.1} {:>9.1} {:>9.1}", at(0.5), at(0.95), times[times.len() - 1]);
     }
-    println!("slowest p95: {worst_p95:.1} ms (target: under 100 ms; build with --release for real figures)");
+    println!("slowest p95: {worst_p95:.1} ms (target: under 50 ms; build with --release for real figures)");
     Ok(ExitCode::SUCCESS)
 }
