@@ -8,7 +8,8 @@ ADDR="127.0.0.1:3000"
 if [ "${1:-}" = "--addr" ]; then ADDR="$2"; fi
 
 ensure_rust_tools
-build_site
+# The small release bundle (under 1 MB on the wire), not the 7 MB debug one the tests use.
+build_site wasm-release
 build_server
 
 DB="$ROOT/target/demo.db"

@@ -30,7 +30,8 @@ ensure_rust_tools() {
   fi
 }
 
-# Builds the browser bundle into target/site/pkg: trailsight.js + trailsight.wasm.
+# Builds the browser bundle into target/site/pkg: trailsight.js + trailsight.wasm. The profile
+# is `dev` (fast to build: the tests) or `wasm-release` (small: what people are served).
 # The frontend is built in its own cargo call: building it together with the server would
 # merge the `hydrate` and `ssr` features of the app crate.
 build_site() {
@@ -43,6 +44,30 @@ build_site() {
     --out-dir "$SITE_ROOT/pkg" "$TARGET_DIR/wasm32-unknown-unknown/$dir/frontend.wasm"
   # leptos asks for /pkg/trailsight.wasm when LEPTOS_OUTPUT_NAME is set (.cargo/config.toml).
   mv -f "$SITE_ROOT/pkg/trailsight_bg.wasm" "$SITE_ROOT/pkg/trailsight.wasm"
+  if [ "$profile" != dev ]; then
+    # The release bundle is shrunk further by binaryen's wasm-opt (from npm: no download from
+    # elsewhere), installed once under scripts/tools.
+    if ! cmp -s scripts/tools/package-lock.json scripts/tools/node_modules/.installed-lock.json; then
+      step "installing wasm-opt (binaryen, from npm; once)"
+      (cd scripts/tools && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.installed-lock.json)
+    fi
+    # About half a minute: skipped when the bundle is the one optimised last time.
+    local before
+    before="$(sha256sum "$SITE_ROOT/pkg/trailsight.wasm" | cut -c1-64)"
+    if [ "$before" = "$(cat "$TARGET_DIR/wasm-opt.input.sha256" 2>/dev/null)" ] && [ -f "$TARGET_DIR/wasm-opt.output.wasm" ]; then
+      cp "$TARGET_DIR/wasm-opt.output.wasm" "$SITE_ROOT/pkg/trailsight.wasm"
+    else
+      step "shrinking the bundle with wasm-opt"
+      scripts/tools/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+        --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+        "$SITE_ROOT/pkg/trailsight.wasm" -o "$SITE_ROOT/pkg/trailsight.wasm"
+      cp "$SITE_ROOT/pkg/trailsight.wasm" "$TARGET_DIR/wasm-opt.output.wasm"
+      printf '%s' "$before" > "$TARGET_DIR/wasm-opt.input.sha256"
+    fi
+  fi
+  # What a browser downloads (the server compresses it on the fly).
+  echo "browser bundle: wasm $(( $(wc -c < "$SITE_ROOT/pkg/trailsight.wasm") / 1024 )) KiB," \
+    "$(( $(gzip -9c "$SITE_ROOT/pkg/trailsight.wasm" | wc -c) / 1024 )) KiB gzipped; js $(( $(wc -c < "$SITE_ROOT/pkg/trailsight.js") / 1024 )) KiB"
   # Content-hashed copies, named in hash.txt (which leptos reads): pages then ask for
   # trailsight.<hash>.js/.wasm, which browsers may cache for a year (see server/src/web.rs).
   local js_hash wasm_hash
