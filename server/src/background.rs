@@ -15,6 +15,11 @@
 //! quiet minutes to close). Events backfilled *older* than the newest stored one change
 //! neither, so every trail also gets a full pass every [`FULL_PASS_EVERY_MS`];
 //! `trailsight detect` picks them up at once.
+//!
+//! A pass judges closed minutes only. When the last pass over a trail saw its newest event's
+//! minute still open (a burst pushed a moment ago), the server wakes when that minute ends and
+//! passes over the trail at once, whatever the period: the insight is stored within seconds
+//! of the burst's minute closing instead of at the next period or full pass.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -23,7 +28,7 @@ use std::time::{Duration, Instant};
 use engine::detect::{detect_trail, DetectorConfig};
 use engine::detect::DetectReport;
 use engine::store::Trail;
-use engine::time::Minute;
+use engine::time::{minute_of_millis, Minute};
 use engine::Store;
 
 /// Longest a trail goes without a pass, whatever else happens.
@@ -49,9 +54,36 @@ pub struct LastPass {
 pub fn needs_pass(last: Option<&LastPass>, state: &TrailState, now_ms: i64) -> bool {
     match last {
         None => true,
-        Some(last) => last.ongoing || last.state != *state || now_ms - last.at_ms >= FULL_PASS_EVERY_MS,
+        Some(last) => {
+            last.ongoing || last.state != *state || now_ms - last.at_ms >= FULL_PASS_EVERY_MS || newest_minute_closed(last, now_ms)
+        }
     }
 }
+
+/// Whether the minute of the trail's newest event was still open when the last pass ran and
+/// has closed since. A pass judges closed minutes only, so a burst pushed into the current
+/// minute is judged by the first pass after that minute ends: this is what asks for that
+/// pass, at once rather than at the next period or full pass (minutes later).
+pub fn newest_minute_closed(last: &LastPass, now_ms: i64) -> bool {
+    let Some(newest) = last.state.last_event_ms.map(minute_of_millis) else { return false };
+    newest >= minute_of_millis(last.at_ms) && minute_of_millis(now_ms) > newest
+}
+
+/// When the next minute with events to judge closes, after `now_ms`: a moment after the end
+/// of the newest event's minute of any trail whose last pass saw that minute open. (Once that
+/// moment has passed, the regular ticks retry a pass that could not run.)
+fn next_closing_ms(passes: &HashMap<String, LastPass>, now_ms: i64) -> Option<i64> {
+    passes
+        .values()
+        .filter_map(|p| p.state.last_event_ms.map(minute_of_millis).filter(|m| *m >= minute_of_millis(p.at_ms)))
+        .map(|minute| (minute + 1) * 60_000 + CLOSE_MARGIN_MS)
+        .filter(|at| *at > now_ms)
+        .min()
+}
+
+/// How long after a minute ends its pass starts: events stamped in its last second may still
+/// be arriving (a push is stored within milliseconds of its records' time).
+const CLOSE_MARGIN_MS: i64 = 1_000;
 
 /// How background detection shares the work with other servers.
 #[derive(Debug, Clone)]
@@ -99,7 +131,18 @@ impl BackgroundDetection {
         let mut last_check: HashMap<String, Instant> = Default::default();
         let mut last_pass: HashMap<String, LastPass> = Default::default();
         loop {
-            ticks.tick().await;
+            // The next tick, or the end of a minute that holds events no pass could judge yet.
+            let now = now_ms();
+            let wake = next_closing_ms(&last_pass, now).map(|at| Duration::from_millis((at - now) as u64));
+            match wake {
+                Some(wait) => tokio::select! {
+                    _ = ticks.tick() => {}
+                    () = tokio::time::sleep(wait) => {}
+                },
+                None => {
+                    ticks.tick().await;
+                }
+            }
             let trails = match self.store.list_trails().await {
                 Ok(trails) => trails,
                 Err(e) => {
@@ -112,7 +155,8 @@ impl BackgroundDetection {
                     continue;
                 }
                 let due = last_check.get(&trail.name).is_none_or(|t| t.elapsed() >= self.schedule.period);
-                if !due {
+                let closed = last_pass.get(&trail.name).is_some_and(|p| newest_minute_closed(p, now_ms()));
+                if !due && !closed {
                     continue;
                 }
                 last_check.insert(trail.name.clone(), Instant::now());
@@ -245,8 +289,23 @@ mod tests {
         let settings = TrailState { settings: "y".into(), ..state(1_000_000) };
         assert!(needs_pass(Some(&last), &settings, 5_060_000), "sensitivity or selectors changed");
         assert!(needs_pass(Some(&last), &state(1_000_000), 5_000_000 + FULL_PASS_EVERY_MS), "backfill bound");
-        let open = LastPass { ongoing: true, ..last };
+        let open = LastPass { ongoing: true, ..last.clone() };
         assert!(needs_pass(Some(&open), &state(1_000_000), 5_060_000), "an open insight may end");
         assert!(needs_pass(None, &state(1_000_000), 0), "never passed");
+    }
+
+    #[test]
+    fn a_minute_seen_open_asks_for_a_pass_once_it_has_closed() {
+        // Newest event at 10:00:20 (minute 600 of the epoch's first day), last pass at 10:00:30.
+        let pushed = LastPass { state: state(36_020_000), at_ms: 36_030_000, ongoing: false };
+        assert!(!needs_pass(Some(&pushed), &state(36_020_000), 36_059_000), "the minute is still open");
+        assert!(needs_pass(Some(&pushed), &state(36_020_000), 36_060_000), "it closed at 10:01:00");
+        let passes = HashMap::from([("t".to_owned(), pushed.clone())]);
+        assert_eq!(next_closing_ms(&passes, 36_040_000), Some(36_060_000 + CLOSE_MARGIN_MS));
+        assert_eq!(next_closing_ms(&passes, 36_062_000), None, "past: left to the ticks");
+        // A pass after the minute closed judged it: nothing more to wait for.
+        let judged = LastPass { at_ms: 36_061_000, ..pushed };
+        assert!(!newest_minute_closed(&judged, 36_120_000));
+        assert_eq!(next_closing_ms(&HashMap::from([("t".to_owned(), judged)]), 36_062_000), None);
     }
 }
