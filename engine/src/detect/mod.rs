@@ -47,15 +47,18 @@ pub async fn detect_trail(
     };
     let until = minute_of_millis(now_ms);
     for &kind in &trail.insight_types {
-        for series in store.minute_counts(&trail.name, kind).await? {
+        let all_series = store.minute_counts(&trail.name, kind).await?;
+        let mut supported = std::collections::HashSet::new();
+        for series in &all_series {
             report.series_analysed += 1;
             // The arithmetic runs on tokio's blocking pool: a long history must not hold an
             // async worker (the server renews its detection leases on those meanwhile).
-            let (counts, series_cfg) = (series.counts, cfg.clone());
+            let (counts, series_cfg) = (series.counts.clone(), cfg.clone());
             let anomalies = tokio::task::spawn_blocking(move || detect_series(&counts, history_start, until, &series_cfg))
                 .await
                 .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
             for anomaly in anomalies {
+                supported.insert(crate::insight::shared_event_id(&trail.name, kind, &series.key, anomaly.start));
                 report.insights_found += 1;
                 report.insights_ongoing += usize::from(anomaly.end.is_none());
                 let insight = build_insight(store, &trail.name, kind, &series.key, &anomaly, cfg).await?;
@@ -68,8 +71,62 @@ pub async fn detect_trail(
                 }
             }
         }
+        report.insights_changed += end_unsupported(store, trail, kind, &all_series, &supported, until, cfg).await?;
     }
     Ok(report)
+}
+
+/// Ends the stored insights of `kind` still open that this pass no longer finds: their
+/// history changed (events backfilled before them, retention moving the start of history)
+/// or the trail's settings did. Left open, they would read "ongoing" forever, never send an
+/// End and never be deleted by retention.
+///
+/// The End closes at the first minute after the start whose count is back at or below the
+/// insight's baseline average (at or above it for a drop), or at `until` if none has come
+/// yet; its insight average is the stored counts over `[start, end)`, and its attributions
+/// are taken over that span, as for any End. Returns how many it ended.
+async fn end_unsupported(
+    store: &dyn Store,
+    trail: &Trail,
+    kind: InsightType,
+    all_series: &[crate::store::SeriesCounts],
+    supported: &std::collections::HashSet<String>,
+    until: Minute,
+    cfg: &DetectorConfig,
+) -> Result<usize, StoreError> {
+    let filter = crate::store::InsightFilter { trail: Some(trail.name.clone()), insight_type: Some(kind), ..Default::default() };
+    let open: Vec<StoredInsight> = store
+        .list_insights(&filter)
+        .await?
+        .into_iter()
+        .filter(|i| i.end_minute.is_none() && i.start_minute < until && !supported.contains(&i.shared_event_id))
+        .collect();
+    let mut ended = 0;
+    for insight in open {
+        let counts = all_series.iter().find(|s| s.key == insight.key).map(|s| s.counts.as_slice()).unwrap_or(&[]);
+        let at = |m: Minute| counts.binary_search_by_key(&m, |(minute, _)| *minute).map_or(0, |i| counts[i].1);
+        let drop = insight.insight_average < insight.baseline_average;
+        let back_to_baseline = |m: Minute| {
+            let x = at(m) as f64;
+            if drop { x >= insight.baseline_average } else { x <= insight.baseline_average }
+        };
+        let end = (insight.start_minute + 1..until).find(|m| back_to_baseline(*m)).unwrap_or(until.max(insight.start_minute + 1));
+        let total: u64 = (insight.start_minute..end).map(|m| at(m) as u64).sum();
+        let anomaly = Anomaly {
+            start: insight.start_minute,
+            end: Some(end),
+            baseline_average: insight.baseline_average,
+            first_count: at(insight.start_minute),
+            total,
+            direction: if drop { Direction::Below } else { Direction::Above },
+        };
+        let closed = build_insight(store, &trail.name, kind, &insight.key, &anomaly, cfg).await?;
+        tracing::info!(trail = %trail.name, insight = %insight.shared_event_id, "ending an insight the history no longer supports");
+        if store.save_insight(&closed, chrono::Utc::now().timestamp_millis()).await? {
+            ended += 1;
+        }
+    }
+    Ok(ended)
 }
 
 /// Runs detection for every trail (or only `only`), as [`detect_trail`] does for one, with
