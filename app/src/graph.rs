@@ -6,7 +6,8 @@
 //! each step's *busiest minute*, so an insight's peak reads the same at 3 hours and at a week
 //! (an average would draw 78 calls in one minute as 5.6 at a week), and the legend says so.
 //! Time ticks fall on round times (every 5, 10, 15 or 30 minutes, 1, 2, 3, 6 or 12 hours, or
-//! days, UTC); each step with calls has a hover title with its time and count.
+//! days) in the zone the person shows times in; each step with calls has a hover title with
+//! its time and count.
 //!
 //! Plotters draws the axes, the y ticks and the lines; the bands, time ticks, hover areas and
 //! legend are written as SVG at the coordinates plotters computed, so they carry classes the
@@ -16,6 +17,7 @@ use plotters::prelude::*;
 
 use engine::time::{format_minute, Minute};
 
+#[derive(Clone)]
 pub struct GraphInput {
     /// `[from, to)` in minutes.
     pub from: Minute,
@@ -29,6 +31,8 @@ pub struct GraphInput {
     pub baseline: f64,
     /// Every insight of this series in the window: `(start, end)`.
     pub bands: Vec<(Minute, Minute)>,
+    /// The zone of the time axis and titles.
+    pub zone: crate::format::Zone,
 }
 
 /// The two drawings of each graph: wide for screens, narrow for phones, where the wide one
@@ -141,13 +145,18 @@ pub fn render_sized(input: &GraphInput, size: Size) -> String {
 
         let (_, bottom) = chart.backend_coord(&(input.from, 0.0));
         let (_, top_y) = chart.backend_coord(&(input.from, peak));
-        let (step, ticks) = time_ticks(input.from, input.to, size.max_ticks());
-        for minute in ticks {
+        // Round times on the zone's clock: ticks are found in local minutes, drawn in UTC ones.
+        let off = input.zone.offset_minutes as i64;
+        let local = |m: Minute| format_minute(m + off)[..16].replace('T', " ");
+        let zone = input.zone.label();
+        let (step, ticks) = time_ticks(input.from + off, input.to + off, size.max_ticks());
+        for local_minute in ticks {
+            let minute = local_minute - off;
             let (x, _) = chart.backend_coord(&(minute, 0.0));
             under.push(format!(
                 r#"<line class="tick" x1="{x}" y1="{top_y}" x2="{x}" y2="{bottom}" stroke="rgb(128,128,128)" stroke-opacity="0.18"/><text class="tick-label" x="{x}" y="{}" text-anchor="middle">{}</text>"#,
                 bottom + 16,
-                tick_label(minute, step, span)
+                tick_label(local_minute, step, span)
             ));
         }
         for &(start, end) in &input.bands {
@@ -156,10 +165,10 @@ pub fn render_sized(input: &GraphInput, size: Size) -> String {
             // A one-minute insight in a week-long graph must still be visible.
             let (x0, width) = if x1 - x0 < 6 { ((x0 + x1) / 2 - 3, 6) } else { (x0, x1 - x0) };
             under.push(format!(
-                r##"<rect class="band" x="{x0}" y="{y0}" width="{width}" height="{}" fill="#ff9900" fill-opacity="0.3"><title>insight {} to {}</title></rect>"##,
+                r##"<rect class="band" x="{x0}" y="{y0}" width="{width}" height="{}" fill="#ff9900" fill-opacity="0.3"><title>insight {} to {} {zone}</title></rect>"##,
                 y1 - y0,
-                format_minute(start),
-                format_minute(end)
+                local(start),
+                &local(end)[11..],
             ));
         }
         // Errors first and wider, calls on top and narrower: where every call is an error
@@ -179,9 +188,9 @@ pub fn render_sized(input: &GraphInput, size: Size) -> String {
             let (x0, _) = chart.backend_coord(&(minute, 0.0));
             let (x1, _) = chart.backend_coord(&((minute + bucket).min(input.to), 0.0));
             let when = if bucket == 1 {
-                format!("{} UTC", &format_minute(minute)[..16].replace('T', " "))
+                format!("{} {zone}", local(minute))
             } else {
-                format!("{} to {} UTC, busiest minute", &format_minute(minute)[..16].replace('T', " "), &format_minute(minute + bucket)[11..16])
+                format!("{} to {} {zone}, busiest minute", local(minute), &local(minute + bucket)[11..])
             };
             let mut text = format!("{when}: {value} call{}", if value == 1.0 { "" } else { "s" });
             if let Some(code) = input.errors.as_ref().and(input.error_code.as_ref()) {
@@ -230,7 +239,7 @@ mod tests {
 
     #[test]
     fn draws_the_series_the_band_and_the_labels() {
-        let svg = render(&GraphInput {
+        let input = GraphInput {
             from: 1000,
             to: 1180,
             calls: vec![(1010, 2), (1090, 67), (1091, 40)],
@@ -238,7 +247,9 @@ mod tests {
             error_code: Some("ThrottlingException".into()),
             baseline: 0.008,
             bands: vec![(1090, 1092)],
-        });
+            zone: crate::format::Zone::UTC,
+        };
+        let svg = render(&input);
         assert!(svg.starts_with("<svg class=\"graph\""));
         assert_eq!(svg.matches("class=\"band\"").count(), 1);
         assert!(svg.contains("ThrottlingException per minute"));
@@ -251,6 +262,9 @@ mod tests {
         // Hover titles for each minute with calls, with the error count.
         assert!(svg.contains("<title>1970-01-01 18:10 UTC: 67 calls, 25 ThrottlingException</title>"), "{svg}");
         assert_eq!(svg.matches("class=\"hover\"").count(), 3);
+        // In UTC+05:30 the same graph ticks on round local times and titles say the zone.
+        let india = render(&GraphInput { zone: crate::format::Zone::parse("330").unwrap(), ..input.clone() });
+        assert!(india.contains(">22:30</text>") && india.contains("1970-01-01 23:40 UTC+05:30: 67 calls"), "{india}");
         assert!(svg.matches("<polyline").count() >= 3, "calls, errors and baseline lines");
         assert!(svg.ends_with("</svg>"));
     }
@@ -265,6 +279,7 @@ mod tests {
             error_code: Some("ThrottlingException".into()),
             baseline: 0.008,
             bands: vec![],
+            zone: crate::format::Zone::UTC,
         };
         let svg = render_sized(&input, Size::Narrow);
         assert!(svg.contains(r#"viewBox="0 0 480 300""#), "{}", &svg[..300]);

@@ -74,9 +74,25 @@ fn set_content_security_policy() {
 }
 
 /// The routes. Pages render fully on the server before anything is sent.
+/// The `tz` cookie's zone (UTC without one).
+fn current_zone() -> format::Zone {
+    #[cfg(feature = "ssr")]
+    let header = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.headers.get(http::header::COOKIE).and_then(|v| v.to_str().ok()).map(str::to_owned));
+    #[cfg(not(feature = "ssr"))]
+    let header = {
+        use leptos::wasm_bindgen::JsCast;
+        document().dyn_into::<web_sys::HtmlDocument>().ok().and_then(|d| d.cookie().ok())
+    };
+    header.map(|h| format::Zone::from_cookie_header(&h)).unwrap_or_default()
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // The zone times are shown in, from the `tz` cookie: read from the request on the server
+    // and from the document in the browser, so both write the same text.
+    provide_context(current_zone());
     // Effects run only in the browser, once hydrated: the mark tells people's tools and the
     // browser tests that the page is now interactive.
     Effect::new(|| {

@@ -156,8 +156,15 @@ pub fn parse_time_ms(text: &str) -> Option<i64> {
     chrono_free_parse(&full)
 }
 
+/// A time typed in a form (`2026-03-10T11:00`, no zone) read in the `zone` the person shows
+/// times in; a time with `Z` is UTC whatever the zone.
+pub fn parse_time_ms_in(text: &str, zone: crate::format::Zone) -> Option<i64> {
+    let ms = parse_time_ms(text)?;
+    Some(if text.ends_with('Z') { ms } else { ms - zone.offset_minutes as i64 * 60_000 })
+}
+
 /// A small RFC 3339 reader (UTC `Z` only) so the browser bundle needs no time library.
-fn chrono_free_parse(text: &str) -> Option<i64> {
+pub(crate) fn chrono_free_parse(text: &str) -> Option<i64> {
     let b = text.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || !text.ends_with('Z') {
         return None;
@@ -181,13 +188,18 @@ fn chrono_free_parse(text: &str) -> Option<i64> {
 impl InsightsQuery {
     /// The time range in milliseconds, given "now": `(from, to)`, each optional.
     pub fn time_range(&self, now_ms: i64) -> (Option<i64>, Option<i64>) {
+        self.time_range_in(now_ms, crate::format::Zone::UTC)
+    }
+
+    /// The same, with typed dates read in `zone`.
+    pub fn time_range_in(&self, now_ms: i64, zone: crate::format::Zone) -> (Option<i64>, Option<i64>) {
         if let Some((_, _, minutes)) = RANGES.iter().find(|(key, _, _)| *key == self.range) {
             return (Some(now_ms - minutes * 60_000), Some(now_ms));
         }
         // "All time" with From or To filled in means those times: without JavaScript nothing
         // switches the range to "custom" when a date is typed.
         if self.range == "custom" || (self.range.is_empty() && (!self.from.is_empty() || !self.to.is_empty())) {
-            return (parse_time_ms(&self.from), parse_time_ms(&self.to));
+            return (parse_time_ms_in(&self.from, zone), parse_time_ms_in(&self.to, zone));
         }
         (None, None)
     }

@@ -173,3 +173,32 @@ test('every filter box matches the same way: part of the value, any case', async
   await page.goto('/insights?trail=DEM');
   await expect(rows.first()).toContainText('demo');
 });
+
+test('times show in UTC or a zone the person picks, with or without JavaScript', async ({ page, browser }) => {
+  await page.goto('/events?attr=EventName&value=GetPasswordData');
+  await hydrated(page);
+  const time = page.getByTestId('event-row').first().locator('.time');
+  const utc = await time.textContent();
+  expect(utc).toMatch(/ UTC$/);
+  // With JavaScript, choosing is enough: the page comes back in that zone.
+  await page.getByTestId('time-zone-select').selectOption('120');
+  await expect(time).toHaveText(/ UTC\+02:00$/);
+  const shifted = await time.textContent();
+  const asMs = (text: string) => Date.parse(text.replace(' ', 'T').replace(/ UTC.*$/, 'Z'));
+  expect(asMs(shifted!) - asMs(utc!)).toBe(2 * 3_600_000);
+  await expect(page.locator('.event-head')).toContainText('Time (UTC+02:00)');
+  await expect(page.locator('label.range').first()).toContainText('From (UTC+02:00)');
+  // Typed times are read in the zone: 13:00 at UTC+02:00 is 11:00 UTC.
+  await page.goto('/events?attr=EventName&value=GetPasswordData&from=2026-03-10T13:00&to=2026-03-10T13:59');
+  await expect(page.getByTestId('event-row').first().locator('.time')).toHaveText(/^2026-03-10 13:\d\d:\d\d UTC\+02:00$/);
+
+  // Without JavaScript, "Set" stores the choice on the server's answer and comes back.
+  const plain = await browser.newContext({ javaScriptEnabled: false });
+  const other = await plain.newPage();
+  await other.goto('/insights');
+  await other.getByTestId('time-zone-select').selectOption('-300');
+  await other.getByTestId('time-zone-set').click();
+  await expect(other).toHaveURL(/\/insights$/);
+  await expect(other.getByTestId('insight-row').first()).toContainText('UTC-05:00');
+  await plain.close();
+});

@@ -151,13 +151,14 @@ pub fn router(store: Arc<dyn engine::Store>, site_root: &Path, settings: WebSett
         .route("/healthz", get(|| async { "ok" }))
         .route("/insights.csv", get({
             let store = downloads.clone();
-            move |query| download(store.clone(), query, Download::Csv)
+            move |query, headers| download(store.clone(), query, headers, Download::Csv)
         }))
         .route("/insights.json", get({
             let store = downloads.clone();
-            move |query| download(store.clone(), query, Download::Json)
+            move |query, headers| download(store.clone(), query, headers, Download::Json)
         }))
-        .route("/insights/{id}/graph.svg", get(move |path, query| graph_svg(downloads.clone(), path, query)))
+        .route("/insights/{id}/graph.svg", get(move |path, query, headers| graph_svg(downloads.clone(), path, query, headers)))
+        .route("/prefs/time-zone", get(set_time_zone))
         // CloudTrail's API: AWS JSON 1.1 posts to the root path (pages are GETs there).
         .route("/", post(move |request| crate::aws::handle(api.clone(), request)))
         .nest_service("/pkg", ServeDir::new(site_root.join("pkg")))
@@ -232,17 +233,44 @@ fn with_security_headers(router: Router<LeptosOptions>) -> Router<LeptosOptions>
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
 }
 
+/// Remembers the zone times are shown in (`?offset=` minutes east of UTC; anything else is
+/// UTC) in the `tz` cookie and returns to `?back=`, a path on this site. The header's picker
+/// submits here when JavaScript is off.
+async fn set_time_zone(
+    axum::extract::Query(params): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let zone = params.get("offset").and_then(|o| app::format::Zone::parse(o)).unwrap_or_default();
+    // Only a path here: never `//elsewhere` or `https://elsewhere`.
+    let back = params
+        .get("back")
+        .filter(|b| b.starts_with('/') && !b.starts_with("//") && b.bytes().all(|c| (0x21..0x7f).contains(&c) && c != b'\\'))
+        .cloned()
+        .unwrap_or_else(|| "/".to_owned());
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, back),
+            (header::SET_COOKIE, format!("tz={}; Path=/; Max-Age=31536000; SameSite=Lax", zone.offset_minutes)),
+        ],
+    )
+        .into_response()
+}
+
 /// An insight's graph as an SVG file (`?span=` as on its page), for reports and tickets.
 async fn graph_svg(
     store: Arc<dyn engine::Store>,
     axum::extract::Path(id): axum::extract::Path<String>,
     axum::extract::Query(params): axum::extract::Query<std::collections::HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
 
     let span = params.get("span").cloned().unwrap_or_default();
     let now = chrono::Utc::now().timestamp_millis();
-    match app::api::insights::server::graph(store.as_ref(), &id, &span, now).await {
+    let cookies = headers.get(header::COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let zone = app::format::Zone::from_cookie_header(cookies);
+    match app::api::insights::server::graph(store.as_ref(), &id, &span, now, zone).await {
         Ok(Some(graph)) => {
             // The file name is made of characters an ID and a span cannot break out of.
             let safe: String = id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(64).collect();
@@ -271,6 +299,7 @@ enum Download {
 async fn download(
     store: Arc<dyn engine::Store>,
     axum::extract::Query(params): axum::extract::Query<std::collections::HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
     format: Download,
 ) -> axum::response::Response {
     use app::api::insights::server::{matching, to_csv, to_records_json};
@@ -278,7 +307,9 @@ async fn download(
 
     let query = app::query::InsightsQuery::from_lookup(|key| params.get(key).cloned());
     let now = chrono::Utc::now().timestamp_millis();
-    let insights = match matching(store.as_ref(), &query, now).await {
+    // Dates typed in the page's filter are in the zone the person chose, as on the page.
+    let zone = app::format::Zone::from_cookie_header(headers.get(header::COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default());
+    let insights = match matching(store.as_ref(), &query, now, zone).await {
         Ok(insights) => insights,
         Err(e) => return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     };

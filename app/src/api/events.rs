@@ -23,7 +23,8 @@ pub async fn list_events(attr: String, value: String, from: String, to: String, 
         }
         _ => None,
     };
-    let (from_ms, to_ms) = (crate::query::parse_time_ms(&from), crate::query::parse_time_ms(&to));
+    let zone = crate::api::server::request_zone();
+    let (from_ms, to_ms) = (crate::query::parse_time_ms_in(&from, zone), crate::query::parse_time_ms_in(&to, zone));
     if let (Some(f), Some(t)) = (from_ms, to_ms) {
         if f > t {
             return Err(AppError::invalid(format!("From ({from}) is later than To ({to}): swap them to see events between the two.")));

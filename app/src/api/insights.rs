@@ -33,9 +33,9 @@ pub mod server {
     use crate::api::server::internal;
 
     /// The engine filter for a list query, given "now" for relative time ranges.
-    pub fn filter_for(q: &InsightsQuery, now_ms: i64) -> InsightFilter {
+    pub fn filter_for(q: &InsightsQuery, now_ms: i64, zone: crate::format::Zone) -> InsightFilter {
         let text = (!q.q.is_empty()).then(|| q.q.clone());
-        let (from, to) = q.time_range(now_ms);
+        let (from, to) = q.time_range_in(now_ms, zone);
         // Trail, event name and source are matched in [`matching`], like "any attribute":
         // every text box filters the same way (case-insensitive, part of the value).
         InsightFilter {
@@ -55,7 +55,13 @@ pub mod server {
     }
 
     /// See [`super::get_insight_graph`]; also behind the graph's SVG download.
-    pub async fn graph(store: &dyn engine::Store, id: &str, span: &str, now_ms: i64) -> Result<Option<GraphView>, AppError> {
+    pub async fn graph(
+        store: &dyn engine::Store,
+        id: &str,
+        span: &str,
+        now_ms: i64,
+        zone: crate::format::Zone,
+    ) -> Result<Option<GraphView>, AppError> {
         use engine::store::SeriesQuery;
 
         let Some(i) = store.get_insight(id).await.map_err(internal)? else {
@@ -113,6 +119,7 @@ pub mod server {
             error_code: i.key.error_code.clone(),
             baseline: i.baseline_average,
             bands,
+            zone,
         };
         Ok(Some(GraphView {
             span: span.to_owned(),
@@ -131,8 +138,13 @@ pub mod server {
     }
 
     /// Every insight matching the list query, newest first.
-    pub async fn matching(store: &dyn engine::Store, q: &InsightsQuery, now_ms: i64) -> Result<Vec<StoredInsight>, AppError> {
-        let all = store.list_insights(&filter_for(q, now_ms)).await.map_err(internal)?;
+    pub async fn matching(
+        store: &dyn engine::Store,
+        q: &InsightsQuery,
+        now_ms: i64,
+        zone: crate::format::Zone,
+    ) -> Result<Vec<StoredInsight>, AppError> {
+        let all = store.list_insights(&filter_for(q, now_ms, zone)).await.map_err(internal)?;
         let contains = |value: &str, part: &str| part.is_empty() || value.to_lowercase().contains(&part.trim().to_lowercase());
         Ok(all
             .into_iter()
@@ -208,7 +220,7 @@ fn page_within(requested: u32, total: usize) -> u32 {
 pub async fn list_insights(query: InsightsQuery) -> Result<InsightsPage, AppError> {
     let state = crate::api::server::state()?;
     let now = crate::api::server::now_ms();
-    if let (Some(from), Some(to)) = query.time_range(now) {
+    if let (Some(from), Some(to)) = query.time_range_in(now, crate::api::server::request_zone()) {
         if from > to {
             return Err(AppError::invalid(format!(
                 "From ({}) is later than To ({}): swap them to see insights between the two.",
@@ -216,7 +228,7 @@ pub async fn list_insights(query: InsightsQuery) -> Result<InsightsPage, AppErro
             )));
         }
     }
-    let all = server::matching(state.store.as_ref(), &query, now).await?;
+    let all = server::matching(state.store.as_ref(), &query, now, crate::api::server::request_zone()).await?;
     let trails = state.store.list_trails().await.map_err(crate::api::server::internal)?;
     let page = page_within(query.page, all.len());
     let start = (page as usize - 1) * PAGE_SIZE as usize;
@@ -255,7 +267,7 @@ pub async fn get_insight(id: String) -> Result<Option<InsightDetail>, AppError> 
 #[server]
 pub async fn get_insight_graph(id: String, span: String) -> Result<Option<GraphView>, AppError> {
     let state = crate::api::server::state()?;
-    server::graph(state.store.as_ref(), &id, &span, crate::api::server::now_ms()).await
+    server::graph(state.store.as_ref(), &id, &span, crate::api::server::now_ms(), crate::api::server::request_zone()).await
 }
 
 /// `[from, to)` of a graph of `span` minutes around an insight of `[start, end)`: centred on

@@ -206,6 +206,14 @@ pub mod server {
         (serde_json::to_string_pretty(&value).unwrap_or_else(|_| record.to_owned()), id)
     }
 
+    /// The zone the person asking shows times in (their `tz` cookie), for reading the times
+    /// they typed and drawing graphs.
+    pub fn request_zone() -> crate::format::Zone {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| parts.headers.get(http::header::COOKIE).and_then(|v| v.to_str().ok()).map(crate::format::Zone::from_cookie_header))
+            .unwrap_or_default()
+    }
+
     pub fn now_ms() -> i64 {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -31,6 +31,7 @@ pub fn Frame(children: Children) -> impl IntoView {
                     })}
                 </Suspense>
             </nav>
+            <TimeZonePicker/>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move { user.await.ok().flatten().map(|u| view! { <UserBox u/> }) })}
             </Suspense>
@@ -52,4 +53,38 @@ fn UserBox(u: CurrentUser) -> impl IntoView {
         </form>
     }
     .into_any()
+}
+
+/// The zone times are shown in. Without JavaScript, "Set" asks the server to remember it
+/// (`/prefs/time-zone` sets the `tz` cookie and comes back); with it, choosing is enough.
+#[component]
+fn TimeZonePicker() -> impl IntoView {
+    let location = use_location();
+    let zone = crate::format::zone();
+    let back = move || {
+        let search = location.search.get();
+        if search.is_empty() { location.pathname.get() } else { format!("{}?{search}", location.pathname.get()) }
+    };
+    let choose = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        if let Some(chosen) = crate::format::Zone::parse(&value) {
+            use leptos::wasm_bindgen::JsCast;
+            if let Ok(doc) = document().dyn_into::<web_sys::HtmlDocument>() {
+                let _ = doc.set_cookie(&format!("tz={}; Path=/; Max-Age=31536000; SameSite=Lax", chosen.offset_minutes));
+            }
+            let _ = window().location().reload();
+        }
+    };
+    view! {
+        <form class="tz" method="get" action="/prefs/time-zone" data-testid="time-zone">
+            <input type="hidden" name="back" value=back/>
+            <select name="offset" aria-label="Show times in" title="Show times in" on:change=choose data-testid="time-zone-select">
+                {crate::format::Zone::choices().into_iter().map(|z| view! {
+                    <option value=z.offset_minutes.to_string() selected=z == zone>{z.label()}</option>
+                }).collect_view()}
+            </select>
+            // Hidden once the page is hydrated (style/main.css): choosing is enough then.
+            <button type="submit" data-testid="time-zone-set">"Set"</button>
+        </form>
+    }
 }

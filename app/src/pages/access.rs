@@ -82,10 +82,10 @@ fn Overview(o: AccessOverview, revoke: ServerAction<RevokeToken>, remove: Server
         </table></div>
         <h2>"Audit log"</h2>
         <div class="table-wrap"><table data-testid="audit-log">
-            <thead><tr><th>"When (UTC)"</th><th>"Who"</th><th>"What"</th><th>"On"</th><th>"Details"</th></tr></thead>
+            <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"On"</th><th>"Details"</th></tr></thead>
             <tbody>
                 {o.audit.into_iter().map(|e| view! {
-                    <tr><td>{e.at}</td><td>{e.actor}</td><td>{e.action}</td><td>{e.target}</td><td>{e.detail}</td></tr>
+                    <tr><td class="nowrap">{crate::format::time_seconds(&e.at)}</td><td>{e.actor}</td><td>{e.action}</td><td>{e.target}</td><td>{e.detail}</td></tr>
                 }).collect_view()}
             </tbody>
         </table></div>

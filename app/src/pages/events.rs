@@ -35,7 +35,7 @@ pub fn EventList(
         <p class="count" data-testid="event-count">{count}</p>
         <div class="event-list">
             <div class="event-head" aria-hidden="true">
-                <span>"Time (UTC)"</span><span>"Event name"</span><span>"Event source"</span><span>"User name"</span>
+                <span>{format!("Time ({})", crate::format::zone().label())}</span><span>"Event name"</span><span>"Event source"</span><span>"User name"</span>
                 <span class="minor">"Source IP"</span><span class="minor">"Access key"</span><span>"Error code"</span>
             </div>
             {rows.into_iter().map(|e| {
@@ -85,8 +85,8 @@ pub fn EventsPage() -> impl IntoView {
                     {ATTRIBUTES.iter().map(|a| view! { <option value=*a selected=attr == *a>{*a}</option> }).collect_view()}
                 </select>
                 <input type="search" name="value" value=value placeholder="Value" aria-label="Value" data-testid="event-value"/>
-                <label class="range">"From (UTC) " <input type="datetime-local" name="from" value=from/></label>
-                <label class="range">"To (UTC) " <input type="datetime-local" name="to" value=to/></label>
+                <label class="range">{format!("From ({}) ", crate::format::zone().label())} <input type="datetime-local" name="from" value=from/></label>
+                <label class="range">{format!("To ({}) ", crate::format::zone().label())} <input type="datetime-local" name="to" value=to/></label>
                 <button type="submit" data-testid="event-apply">"Apply"</button>
             </form>
             <Transition fallback=|| view! { <p>"Loading events…"</p> }>

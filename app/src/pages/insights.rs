@@ -110,11 +110,11 @@ fn Filters(query: Memo<InsightsQuery>) -> impl IntoView {
                     on:change=move |ev| { let on = event_target_checked(&ev); go.with_value(|go| go(&|q| q.suppressed = on)) }/>
                 " Show suppressed"
             </label>
-            <label class="range">"From (UTC) "
+            <label class="range">{format!("From ({}) ", crate::format::zone().label())}
                 <input type="datetime-local" name="from" value=q.from.clone() data-testid="filter-from"
                     on:change=move |ev| { let v = event_target_value(&ev); go.with_value(|go| go(&|q| { q.from = v.clone(); q.range = "custom".into(); })) }/>
             </label>
-            <label class="range">"To (UTC) "
+            <label class="range">{format!("To ({}) ", crate::format::zone().label())}
                 <input type="datetime-local" name="to" value=q.to.clone() data-testid="filter-to"
                     on:change=move |ev| { let v = event_target_value(&ev); go.with_value(|go| go(&|q| { q.to = v.clone(); q.range = "custom".into(); })) }/>
             </label>
