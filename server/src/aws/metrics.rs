@@ -1,5 +1,6 @@
 //! ListInsightsMetricData: per-period counts of one API (the data behind an insight's
-//! graph), as parallel `Timestamps` and `Values`.
+//! graph), as parallel `Timestamps` and `Values`, in the region the request is signed for
+//! and, with `TrailName`, in one trail (AWS's parameter for data-event insights).
 
 use std::collections::BTreeMap;
 
@@ -40,6 +41,11 @@ pub async fn list_insights_metric_data(store: &dyn Store, ctx: &Context, input: 
         AwsError::invalid_parameter(format!("{kind_name:?} is not an insight type: use ApiCallRateInsight or ApiErrorRateInsight."))
     })?;
     let error_code = opt_str(input, "ErrorCode")?.map(str::to_owned);
+    // AWS's TrailName (a name or ARN) selects one trail's series; without it, every trail's.
+    let trail = match input.get("TrailName") {
+        None | Some(Value::Null) => None,
+        Some(_) => Some(super::trails::existing_trail(store, ctx, input, "TrailName").await?.name),
+    };
     if kind == InsightType::ApiErrorRate && error_code.is_none() {
         return Err(AwsError::invalid_parameter("ErrorCode is required when InsightType is ApiErrorRateInsight."));
     }
@@ -89,7 +95,10 @@ pub async fn list_insights_metric_data(store: &dyn Store, ctx: &Context, input: 
     }
     let period_ms = period * 1000;
     let first_bucket = start_ms.div_euclid(period_ms) * period_ms;
-    let signature = format!("{event_source}|{event_name}|{kind_name}|{error_code:?}|{period}|{fill_zeros}|{start_ms}|{end_ms}");
+    let signature = format!(
+        "{event_source}|{event_name}|{kind_name}|{error_code:?}|{period}|{fill_zeros}|{start_ms}|{end_ms}|{trail:?}|{}",
+        ctx.region
+    );
     let mut key = None;
     let offset = match opt_str(input, "NextToken")? {
         Some(t) => token::decode(key.insert(token::Key::load(store).await?), t, &signature)?.as_i64().unwrap_or(0),
@@ -102,6 +111,9 @@ pub async fn list_insights_metric_data(store: &dyn Store, ctx: &Context, input: 
             event_name: event_name.clone(),
             error_code: error_code.clone(),
             counted: Some(kind),
+            // A series is one region: the one the request was signed for, as on AWS.
+            region: Some(ctx.region.clone()),
+            trail: trail.clone(),
             from: engine::time::minute_of_millis(first_bucket),
             to: engine::time::minute_of_millis(end_ms + 59_999),
             ..Default::default()

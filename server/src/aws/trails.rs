@@ -87,6 +87,12 @@ fn options_json(name: &str, bucket: Option<&str>, o: &TrailOptions, ctx: &Contex
     trail
 }
 
+/// The trail `member` of `input` names (a name or an ARN), with AWS's errors when it is not
+/// there: for operations outside this module that take a trail.
+pub async fn existing_trail(store: &dyn Store, ctx: &Context, input: &Value, member: &str) -> Result<Trail, AwsError> {
+    existing(store, ctx, &trail_name(input, member)?).await
+}
+
 fn trail_json(t: &Trail, ctx: &Context) -> Value {
     let mut trail = options_json(&t.name, t.s3_bucket.as_deref(), &t.options, ctx);
     trail["HomeRegion"] = json!(ctx.region);

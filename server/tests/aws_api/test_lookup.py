@@ -165,6 +165,16 @@ def test_insights_metric_data_behind_the_graph(client):
     rest = client.list_insights_metric_data(MaxResults=50, NextToken=paged["NextToken"], DataType="FillWithZeros", **common)
     assert paged["Timestamps"] + rest["Timestamps"] == filled["Timestamps"]
 
+    # TrailName selects one trail's series (AWS's parameter): the demo's are these; a trail
+    # with no events has none; an unknown trail is an error.
+    assert client.list_insights_metric_data(TrailName="demo", DataType="FillWithZeros", **common)["Values"] == filled["Values"]
+    client.create_trail(Name="metrics-empty", S3BucketName="metrics-empty")
+    try:
+        assert client.list_insights_metric_data(TrailName="metrics-empty", **common)["Values"] == []
+    finally:
+        client.delete_trail(Name="metrics-empty")
+    assert code(lambda: client.list_insights_metric_data(TrailName="no-such-trail", **common)) == "TrailNotFoundException"
+
     assert code(lambda: client.list_insights_metric_data(**{**common, "Period": 120})) == "InvalidParameterException"
     assert code(lambda: client.list_insights_metric_data(**{**common, "InsightType": "ApiErrorRateInsight"})) == "InvalidParameterException"
 
