@@ -125,6 +125,8 @@ pub struct TrailView {
     pub logging: bool,
     /// Which events of its logs it keeps, in words.
     pub keeps: String,
+    /// Whether drops below the baseline are insights too.
+    pub drops: bool,
 }
 
 /// The home page's numbers.

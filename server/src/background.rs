@@ -164,7 +164,7 @@ impl BackgroundDetection {
                     Ok(span) => TrailState {
                         span,
                         last_event_ms: trail.last_event_ms,
-                        settings: format!("{:?} {:?}", trail.insight_types, trail.sensitivity),
+                        settings: format!("{:?} {:?} drops {}", trail.insight_types, trail.sensitivity, trail.drops),
                     },
                     Err(e) => {
                         tracing::error!(trail = %trail.name, "background detection cannot read the trail: {e}");
@@ -204,7 +204,7 @@ impl BackgroundDetection {
     /// One detection pass over a trail, renewing every held lease meanwhile; stopped if this
     /// trail's lease is lost. Returns the report of a pass that completed.
     async fn pass(&self, trail: &Trail) -> Option<DetectReport> {
-        let cfg = DetectorConfig::new(trail.sensitivity);
+        let cfg = DetectorConfig::for_trail(trail);
         let detect = detect_trail(self.store.as_ref(), trail, now_ms(), &cfg);
         let renew = async {
             loop {

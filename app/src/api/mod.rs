@@ -287,6 +287,7 @@ pub mod server {
             last_event_time: t.last_event_ms.map(engine::time::format_millis),
             logging: t.logging,
             keeps: t.event_selectors.describe(),
+            drops: t.drops,
         }
     }
 }

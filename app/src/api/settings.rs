@@ -74,7 +74,7 @@ pub async fn delete_trail(name: String, confirm: String) -> Result<(), AppError>
     Ok(())
 }
 
-/// Saves a trail's insight selectors, sensitivity and whether it logs (takes events).
+/// Saves a trail's insight selectors, sensitivity, drops and whether it logs (takes events).
 /// Checkboxes send a value only when checked, hence the options.
 #[server]
 pub async fn save_trail_settings(
@@ -83,6 +83,7 @@ pub async fn save_trail_settings(
     error_rate: Option<String>,
     sensitivity: String,
     logging: Option<String>,
+    drops: Option<String>,
 ) -> Result<(), AppError> {
     use engine::detect::Sensitivity;
     use engine::store::InsightType;
@@ -103,12 +104,14 @@ pub async fn save_trail_settings(
     store.set_sensitivity(&name, sensitivity).await.map_err(explain)?;
     let now_ms = crate::api::server::now_ms();
     store.set_logging(&name, logging.is_some(), now_ms).await.map_err(explain)?;
+    store.set_drops(&name, drops.is_some()).await.map_err(explain)?;
     let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
     let detail = format!(
-        "insight types [{}], sensitivity {}, logging {}",
+        "insight types [{}], sensitivity {}, logging {}, drops {}",
         names.join(", "),
         sensitivity.as_str(),
-        if logging.is_some() { "on" } else { "off" }
+        if logging.is_some() { "on" } else { "off" },
+        if drops.is_some() { "on" } else { "off" }
     );
     audit(&state, &who, "trail.settings", &name, detail).await;
     Ok(())

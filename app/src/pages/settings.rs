@@ -143,7 +143,7 @@ fn TrailSettings(
         return view! {
             <section class="trail-card" data-testid=format!("trail-{}", t.name)>
                 <h3>{t.name.clone()}</h3>
-                <p>{types}" · sensitivity "{t.sensitivity.clone()}" · "{if t.logging { "logging" } else { "stopped: refuses new events" }}</p>
+                <p>{types}" · sensitivity "{t.sensitivity.clone()}{if t.drops { " · drops too" } else { "" }}" · "{if t.logging { "logging" } else { "stopped: refuses new events" }}</p>
                 <p class="minor">"Keeps "{t.keeps.clone()}</p>
             </section>
         }
@@ -160,6 +160,9 @@ fn TrailSettings(
                     <select name="sensitivity" data-testid="sensitivity">
                         {["low", "medium", "high"].into_iter().map(|s| view! { <option value=s selected=t.sensitivity == s>{s}</option> }).collect_view()}
                     </select>
+                </label>
+                <label title="Activity far below the usual level is an insight too (shown with a down arrow)">
+                    <input type="checkbox" name="drops" value="on" checked=t.drops data-testid="drops"/>" Drops below baseline"
                 </label>
                 <label title="A stopped trail refuses pushes and ingest (StopLogging)">
                     <input type="checkbox" name="logging" value="on" checked=t.logging data-testid="logging"/>" Logging"

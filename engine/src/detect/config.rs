@@ -70,6 +70,11 @@ pub enum ConfigError {
 }
 
 impl DetectorConfig {
+    /// A trail's own settings: its sensitivity, and drops when it has them on.
+    pub fn for_trail(trail: &crate::store::Trail) -> DetectorConfig {
+        DetectorConfig { drops: trail.drops, ..DetectorConfig::new(trail.sensitivity) }
+    }
+
     pub fn new(sensitivity: Sensitivity) -> DetectorConfig {
         // 1.44e5 series-minutes per hundred series-days: 1e-6 allows ~0.1 chance starts
         // there before the count floor, ratio and precedents remove most of them (the

@@ -148,7 +148,7 @@ pub async fn detect_trails(
     }
     let mut reports = Vec::new();
     for trail in &trails {
-        let cfg = DetectorConfig::new(trail.sensitivity);
+        let cfg = DetectorConfig::for_trail(trail);
         reports.push(detect_trail(store, trail, now_ms, &cfg).await?);
     }
     Ok(reports)

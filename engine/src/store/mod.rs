@@ -74,6 +74,8 @@ pub struct Trail {
     pub start_logging_ms: Option<i64>,
     /// The latest StopLogging.
     pub stop_logging_ms: Option<i64>,
+    /// Whether activity far below the baseline is an insight too (off by default).
+    pub drops: bool,
 }
 
 /// The CreateTrail/UpdateTrail options trailsight keeps and answers with, under AWS's member
@@ -401,6 +403,8 @@ pub trait Store: Send + Sync {
     /// Replaces a trail's insight selectors; an empty list turns Insights off.
     async fn set_insight_types(&self, trail: &str, types: &[InsightType]) -> Result<()>;
     async fn set_sensitivity(&self, trail: &str, sensitivity: Sensitivity) -> Result<()>;
+    /// Turns insights on drops below the baseline on or off.
+    async fn set_drops(&self, trail: &str, drops: bool) -> Result<()>;
     /// StartLogging/StopLogging at `now_ms`: recorded as the latest start or stop when it
     /// changes whether the trail logs.
     async fn set_logging(&self, trail: &str, logging: bool, now_ms: i64) -> Result<()>;

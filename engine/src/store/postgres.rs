@@ -58,7 +58,7 @@ impl PostgresStore {
 }
 
 const TRAIL_COLUMNS: &str = "name, call_rate_enabled, error_rate_enabled, sensitivity, logging,
-    s3_bucket, created_ms, options, event_selectors, start_logging_ms, stop_logging_ms,
+    s3_bucket, created_ms, options, event_selectors, start_logging_ms, stop_logging_ms, drops,
     (SELECT MAX(event_time_ms) FROM events WHERE events.trail = trails.name) AS last_event_ms";
 
 
@@ -144,6 +144,10 @@ impl Store for PostgresStore {
 
     async fn set_sensitivity(&self, trail: &str, sensitivity: Sensitivity) -> Result<()> {
         super::trails::set_sensitivity(&self.pool, trail, sensitivity).await
+    }
+
+    async fn set_drops(&self, trail: &str, drops: bool) -> Result<()> {
+        super::trails::set_drops(&self.pool, trail, drops).await
     }
 
     async fn set_logging(&self, trail: &str, logging: bool, now_ms: i64) -> Result<()> {

@@ -46,6 +46,7 @@ where
         event_selectors,
         start_logging_ms: row.get("start_logging_ms"),
         stop_logging_ms: row.get("stop_logging_ms"),
+        drops: row.get("drops"),
         name,
     })
 }

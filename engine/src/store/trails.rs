@@ -183,6 +183,18 @@ where
     update(pool, trail, query).await
 }
 
+/// See [`crate::Store::set_drops`].
+pub(crate) async fn set_drops<DB: Database>(pool: &Pool<DB>, trail: &str, drops: bool) -> Result<()>
+where
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> bool: Encode<'q, DB> + Type<DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    let query = sqlx::query::<DB>("UPDATE trails SET drops = $1 WHERE name = $2 RETURNING name").bind(drops).bind(trail);
+    update(pool, trail, query).await
+}
+
 /// See [`crate::Store::set_logging`]. Starting a trail that logs already (or stopping a
 /// stopped one) keeps its recorded time, as AWS's StartLoggingTime stays put.
 pub(crate) async fn set_logging<DB: Database>(pool: &Pool<DB>, trail: &str, logging: bool, now_ms: i64) -> Result<()>
