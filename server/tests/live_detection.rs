@@ -44,7 +44,7 @@ async fn a_burst_pushed_into_the_current_minute_is_an_insight_once_the_minute_cl
     wait_until("the first detection pass", &[&server], async || server.logged("detection pass done", Instant::now() - Duration::from_secs(600))).await;
 
     // Push early enough in a minute that the pass the push triggers runs before it ends.
-    while !(5..=40).contains(&((now_ms() / 1000) % 60)) {
+    while !(3..=20).contains(&((now_ms() / 1000) % 60)) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let pushed_at = now_ms();

@@ -95,19 +95,9 @@ pub mod server {
                 Some(store.series_counts(&series(Some(InsightType::ApiErrorRate), i.key.error_code.clone())).await.map_err(internal)?),
             ),
         };
-        let same_series = InsightFilter {
-            trail: Some(i.trail.clone()),
-            insight_type: Some(i.insight_type),
-            event_name: Some(i.key.event_name.clone()),
-            event_source: Some(i.key.event_source.clone()),
-            ..Default::default()
-        };
-        let bands = store
-            .list_insights(&same_series)
-            .await
-            .map_err(internal)?
+        let bands = same_series(store, &i)
+            .await?
             .into_iter()
-            .filter(|o| o.key == i.key)
             .map(|o| (o.start_minute, o.end_minute.unwrap_or(last_minute + 1)))
             .filter(|(s, e)| *e > from && *s < to)
             .collect();
@@ -126,6 +116,19 @@ pub mod server {
             svg: crate::graph::render_sized(&input, crate::graph::Size::Wide),
             svg_narrow: crate::graph::render_sized(&input, crate::graph::Size::Narrow),
         }))
+    }
+
+    /// Every insight of `i`'s type on its series (same trail, account, region, API and error
+    /// code), `i` included, newest first: the graph's bands and the "other insights" list.
+    pub async fn same_series(store: &dyn engine::Store, i: &StoredInsight) -> Result<Vec<StoredInsight>, AppError> {
+        let filter = InsightFilter {
+            trail: Some(i.trail.clone()),
+            insight_type: Some(i.insight_type),
+            event_name: Some(i.key.event_name.clone()),
+            event_source: Some(i.key.event_source.clone()),
+            ..Default::default()
+        };
+        Ok(store.list_insights(&filter).await.map_err(internal)?.into_iter().filter(|o| o.key == i.key).collect())
     }
 
     /// Without an attribute, the text matches event name, source, error code or ID, loosely.
@@ -284,8 +287,6 @@ pub fn graph_window(start: i64, end: i64, span: i64, limit: i64) -> (i64, i64) {
 /// The attributions and related insights of one insight.
 #[server]
 pub async fn get_insight_extras(id: String) -> Result<Option<InsightExtras>, AppError> {
-    use engine::store::InsightFilter;
-
     use crate::api::server::{internal, row, state};
     use crate::model::AttributionView;
 
@@ -294,20 +295,7 @@ pub async fn get_insight_extras(id: String) -> Result<Option<InsightExtras>, App
     let Some(i) = store.get_insight(&id).await.map_err(internal)? else {
         return Ok(None);
     };
-    let same_api = InsightFilter {
-        trail: Some(i.trail.clone()),
-        insight_type: Some(i.insight_type),
-        event_name: Some(i.key.event_name.clone()),
-        event_source: Some(i.key.event_source.clone()),
-        ..Default::default()
-    };
-    let related: Vec<_> = store
-        .list_insights(&same_api)
-        .await
-        .map_err(internal)?
-        .into_iter()
-        .filter(|o| o.key == i.key)
-        .collect();
+    let related = server::same_series(store, &i).await?;
     // Attributions come from the End record when there is one (the whole insight), else Start:
     // the insight's top values and the baseline's ("who normally does this").
     let record: serde_json::Value = serde_json::from_str(i.end_record.as_deref().unwrap_or(&i.start_record)).unwrap_or_default();
