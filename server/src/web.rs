@@ -191,7 +191,9 @@ async fn trim_trailing_slash(request: axum::extract::Request, next: axum::middle
     use axum::response::IntoResponse;
     let path = request.uri().path();
     let is_read = matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD);
-    if is_read && path.len() > 1 && path.ends_with('/') && !path.starts_with("/pkg/") {
+    // Never a redirect off this site: `//host/` and `/\host/` read as other hosts in a Location.
+    let local = !path.starts_with("//") && !path.contains('\\');
+    if is_read && local && path.len() > 1 && path.ends_with('/') && !path.starts_with("/pkg/") {
         let trimmed = path.trim_end_matches('/');
         let target = match request.uri().query() {
             Some(query) => format!("{}?{query}", if trimmed.is_empty() { "/" } else { trimmed }),

@@ -162,3 +162,33 @@ async fn the_csv_download_neutralises_formulas_from_the_logs() {
     assert!(line.contains(",'@SUM(1+1),"), "{line}");
     assert!(!line.contains(",=") && !line.contains(",@"), "no cell starts a formula: {line}");
 }
+
+/// The Location and Set-Cookie a GET answers with.
+async fn redirect(router: &axum::Router, uri: &str) -> (StatusCode, Option<String>, Option<String>) {
+    let response = router.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+    let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+    (response.status(), header("location"), header("set-cookie"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redirects_stay_on_this_site() {
+    let (router, _store, _dir) = demo_router().await;
+    // A trailing slash is dropped, the query kept.
+    assert_eq!(redirect(&router, "/insights/?range=7d").await.0, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(redirect(&router, "/insights/?range=7d").await.1.as_deref(), Some("/insights?range=7d"));
+    // `//host/` is never answered with a redirect to `//host` (another site).
+    let (_, location, _) = redirect(&router, "//evil.example/").await;
+    assert!(location.as_deref().is_none_or(|l| !l.starts_with("//")), "{location:?}");
+
+    // The time zone preference: stored in a cookie, then back to a path here, never elsewhere.
+    let (status, location, cookie) = redirect(&router, "/prefs/time-zone?offset=60&back=/events%3Fattr%3DEventName").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some("/events?attr=EventName"));
+    assert!(cookie.unwrap().starts_with("tz=60;"));
+    for back in ["//evil.example/x", "https://evil.example/", "/%5Cevil.example", "/ok%0d%0aSet-Cookie:%20x=1"] {
+        let (_, location, _) = redirect(&router, &format!("/prefs/time-zone?offset=60&back={back}")).await;
+        assert_eq!(location.as_deref(), Some("/"), "{back}");
+    }
+    // An offset that is no zone is UTC.
+    assert!(redirect(&router, "/prefs/time-zone?offset=9999").await.2.unwrap().starts_with("tz=0;"));
+}
