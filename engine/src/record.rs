@@ -38,6 +38,9 @@ pub struct Record {
     /// `readOnly` as written, `None` when absent.
     pub read_only: Option<bool>,
     pub is_management: bool,
+    /// `eventCategory` is `NetworkActivity` (VPC endpoint events). Read at ingest, for event
+    /// selectors; not stored, so `false` on records read back from a store.
+    pub network_activity: bool,
     /// The classification the call-rate insight uses (see the module docs).
     pub is_write: bool,
     pub user_arn: Option<String>,
@@ -206,6 +209,7 @@ impl Record {
             error_code: f.error_code.filter(|c| !c.is_empty()),
             read_only: f.read_only,
             is_management,
+            network_activity: f.event_category.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("NetworkActivity")),
             is_write,
             user_arn: identity.as_ref().and_then(|u| u.arn.clone()),
             user_name,

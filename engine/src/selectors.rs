@@ -144,10 +144,17 @@ impl EventSelectors {
         let selectors = match (present("EventSelectors"), present("AdvancedEventSelectors")) {
             (true, true) => return Err("Give EventSelectors or AdvancedEventSelectors, not both.".into()),
             (false, false) => return Err("Give EventSelectors or AdvancedEventSelectors.".into()),
-            (true, false) => EventSelectors::Basic(
-                serde_json::from_value(input["EventSelectors"].clone())
-                    .map_err(|e| format!("EventSelectors is not a list of event selectors: {e}"))?,
-            ),
+            (true, false) => {
+                let mut basic: Vec<BasicSelector> = serde_json::from_value(input["EventSelectors"].clone())
+                    .map_err(|e| format!("EventSelectors is not a list of event selectors: {e}"))?;
+                // At most two sources can be excluded: a list repeating them is read once, so
+                // no record is compared against thousands of copies.
+                for selector in &mut basic {
+                    selector.exclude_management_event_sources.sort();
+                    selector.exclude_management_event_sources.dedup();
+                }
+                EventSelectors::Basic(basic)
+            }
             (false, true) => EventSelectors::Advanced(
                 serde_json::from_value(input["AdvancedEventSelectors"].clone())
                     .map_err(|e| format!("AdvancedEventSelectors is not a list of advanced event selectors: {e}"))?,
@@ -220,7 +227,7 @@ impl EventSelectors {
             EventSelectors::Basic(selectors) => selectors.iter().any(|s| s.selects(record)),
             EventSelectors::Advanced(selectors) => {
                 let mut fields = RecordFields::new(record);
-                selectors.iter().any(|s| s.field_selectors.iter().all(|f| f.holds(&mut fields)))
+                selectors.iter().any(|s| s.selects(&mut fields))
             }
         }
     }
@@ -252,20 +259,34 @@ impl BasicSelector {
     }
 }
 
+impl AdvancedSelector {
+    /// Every field condition holds. `resources.ARN` conditions look at the resources of the
+    /// type the selector names in `resources.type`, as AWS's do: an S3 object event also lists
+    /// its bucket, whose ARN must not decide a condition written for objects.
+    fn selects(&self, fields: &mut RecordFields<'_>) -> bool {
+        let types = self.field_selectors.iter().find(|f| f.field == "resources.type").map(|f| f.equals.as_slice());
+        self.field_selectors.iter().all(|f| f.holds(&fields.values(&f.field, types)))
+    }
+}
+
 impl FieldSelector {
-    fn holds(&self, fields: &mut RecordFields<'_>) -> bool {
-        let values = fields.values(&self.field);
-        // A field a record lacks reads as "": positive conditions fail, negative ones hold.
-        let values = if values.is_empty() { vec![String::new()] } else { values };
-        values.iter().any(|v| {
-            let v = v.as_str();
+    /// Some value meets every positive condition (Equals, StartsWith, EndsWith), and no value
+    /// meets a negative one. A field the record lacks reads as "": positive conditions fail,
+    /// negative ones hold.
+    fn holds(&self, values: &[String]) -> bool {
+        let empty = [String::new()];
+        let values = if values.is_empty() { &empty[..] } else { values };
+        let positive = |v: &str| {
             (self.equals.is_empty() || self.equals.iter().any(|x| x == v))
                 && (self.starts_with.is_empty() || self.starts_with.iter().any(|x| v.starts_with(x.as_str())))
                 && (self.ends_with.is_empty() || self.ends_with.iter().any(|x| v.ends_with(x.as_str())))
-                && !self.not_equals.iter().any(|x| x == v)
-                && !self.not_starts_with.iter().any(|x| v.starts_with(x.as_str()))
-                && !self.not_ends_with.iter().any(|x| v.ends_with(x.as_str()))
-        })
+        };
+        let negative = |v: &str| {
+            self.not_equals.iter().any(|x| x == v)
+                || self.not_starts_with.iter().any(|x| v.starts_with(x.as_str()))
+                || self.not_ends_with.iter().any(|x| v.ends_with(x.as_str()))
+        };
+        values.iter().any(|v| positive(v)) && !values.iter().any(|v| negative(v))
     }
 
     fn operators(&self) -> [(&'static str, &Vec<String>); 6] {
@@ -292,16 +313,28 @@ impl<'a> RecordFields<'a> {
         RecordFields { record, raw: None }
     }
 
-    fn values(&mut self, field: &str) -> Vec<String> {
+    /// The field's values; `resources.ARN` only of the resource types in `types` when given.
+    fn values(&mut self, field: &str, types: Option<&[String]>) -> Vec<String> {
         let r = self.record;
         let one = |v: &str| vec![v.to_owned()];
         match field {
-            "eventCategory" => one(if r.is_management { "Management" } else { "Data" }),
+            "eventCategory" => one(if r.network_activity {
+                "NetworkActivity"
+            } else if r.is_management {
+                "Management"
+            } else {
+                "Data"
+            }),
             "eventSource" => one(&r.event_source),
             "eventName" => one(&r.event_name),
             "readOnly" => one(if is_read(r) { "true" } else { "false" }),
             "resources.type" => r.resources.iter().map(|(kind, _)| kind.clone()).collect(),
-            "resources.ARN" => r.resources.iter().map(|(_, arn)| arn.clone()).collect(),
+            "resources.ARN" => r
+                .resources
+                .iter()
+                .filter(|(kind, _)| types.is_none_or(|t| t.contains(kind)))
+                .map(|(_, arn)| arn.clone())
+                .collect(),
             "userIdentity.arn" => r.user_arn.iter().cloned().collect(),
             "errorCode" => r.error_code.iter().cloned().collect(),
             other => {
@@ -484,14 +517,32 @@ mod tests {
         .unwrap();
         assert!(selectors.selects(&management("RunInstances", false)));
         assert!(selectors.selects(&s3_get("keep")));
-        // The bucket resource's ARN ("arn:aws:s3:::noisy") does not start with the prefix, so
-        // one resource value satisfies the condition: AWS matches on any resource too.
+        // The record lists the bucket too ("arn:aws:s3:::noisy", which does not start with the
+        // prefix): the condition looks at the object, as AWS's does, and drops the read.
+        assert!(!selectors.selects(&s3_get("noisy")));
         let only_object = parse(json!({ "AdvancedEventSelectors": [{ "FieldSelectors": [
             { "Field": "eventCategory", "Equals": ["Data"] },
             { "Field": "eventName", "NotEquals": ["GetObject"] } ] }] }))
         .unwrap();
         assert!(!only_object.selects(&s3_get("keep")));
         assert!(!only_object.selects(&management("RunInstances", false)));
+    }
+
+    #[test]
+    fn network_activity_is_its_own_category() {
+        let vpce = record(json!({ "eventTime": "2026-03-10T12:00:00Z", "eventSource": "s3.amazonaws.com",
+            "eventName": "GetObject", "eventCategory": "NetworkActivity", "managementEvent": false }));
+        let only = parse(json!({ "AdvancedEventSelectors": [{ "FieldSelectors": [
+            { "Field": "eventCategory", "Equals": ["NetworkActivity"] } ] }] }))
+        .unwrap();
+        assert!(only.selects(&vpce));
+        assert!(!only.selects(&management("RunInstances", false)));
+        // Repeated sources to exclude are kept once.
+        let repeated = vec!["kms.amazonaws.com"; 5000];
+        let EventSelectors::Basic(basic) = parse(json!({ "EventSelectors": [{ "ExcludeManagementEventSources": repeated }] })).unwrap() else {
+            panic!("basic selectors")
+        };
+        assert_eq!(basic[0].exclude_management_event_sources, ["kms.amazonaws.com"]);
     }
 
     #[test]

@@ -71,7 +71,11 @@ pub async fn detect_trail(
                 }
             }
         }
-        report.insights_changed += end_unsupported(store, trail, kind, &all_series, &supported, until, cfg).await?;
+        report.insights_changed += end_unsupported(store, trail, kind, Some(&all_series), &supported, until, cfg).await?;
+    }
+    // A type turned off supports none of its insights any more.
+    for kind in InsightType::ALL.into_iter().filter(|k| !trail.insight_types.contains(k)) {
+        report.insights_changed += end_unsupported(store, trail, kind, None, &Default::default(), until, cfg).await?;
     }
     Ok(report)
 }
@@ -85,22 +89,40 @@ pub async fn detect_trail(
 /// insight's baseline average (at or above it for a drop), or at `until` if none has come
 /// yet; its insight average is the stored counts over `[start, end)`, and its attributions
 /// are taken over that span, as for any End. Returns how many it ended.
+///
+/// Only insights that started at least `drop_minutes` before `until` are judged: a drop is
+/// dated back to its first quiet minute, so a pass judging an earlier moment (a replay with
+/// `detect --now`, a clock a little behind after a lease moved) would not have found it yet.
+/// `all_series` is the type's counts when this pass read them (`None` for a type turned
+/// off: they are read here, only if an insight needs ending).
 async fn end_unsupported(
     store: &dyn Store,
     trail: &Trail,
     kind: InsightType,
-    all_series: &[crate::store::SeriesCounts],
+    all_series: Option<&[crate::store::SeriesCounts]>,
     supported: &std::collections::HashSet<String>,
     until: Minute,
     cfg: &DetectorConfig,
 ) -> Result<usize, StoreError> {
     let filter = crate::store::InsightFilter { trail: Some(trail.name.clone()), insight_type: Some(kind), ..Default::default() };
+    let settled = until - cfg.drop_minutes.max(1);
     let open: Vec<StoredInsight> = store
         .list_insights(&filter)
         .await?
         .into_iter()
-        .filter(|i| i.end_minute.is_none() && i.start_minute < until && !supported.contains(&i.shared_event_id))
+        .filter(|i| i.end_minute.is_none() && i.start_minute < settled && !supported.contains(&i.shared_event_id))
         .collect();
+    if open.is_empty() {
+        return Ok(0);
+    }
+    let read;
+    let all_series = match all_series {
+        Some(series) => series,
+        None => {
+            read = store.minute_counts(&trail.name, kind).await?;
+            &read[..]
+        }
+    };
     let mut ended = 0;
     for insight in open {
         let counts = all_series.iter().find(|s| s.key == insight.key).map(|s| s.counts.as_slice()).unwrap_or(&[]);

@@ -28,13 +28,23 @@ where
         insight_types.push(InsightType::ApiErrorRate);
     }
     let name: String = row.get("name");
-    let bad = |column: &str, reason: String| super::StoreError::BadRow { table: "trails", key: format!("{name} ({column})"), reason };
+    // A row that cannot be read (edited by hand, or stricter rules in a later version) must
+    // not take every trail down with it: it is logged, and the trail keeps everything and
+    // reports default options until its settings are saved again.
+    let unreadable = |column: &str, reason: String| {
+        tracing::error!(trail = %name, column, "the stored trail settings cannot be read ({reason}): using the defaults");
+    };
     let options = match row.get::<Option<String>, _>("options") {
         None => TrailOptions::for_ingested_logs(),
-        Some(text) => serde_json::from_str(&text).map_err(|e| bad("options", e.to_string()))?,
+        Some(text) => serde_json::from_str(&text).unwrap_or_else(|e| {
+            unreadable("options", e.to_string());
+            TrailOptions::for_ingested_logs()
+        }),
     };
-    let event_selectors = EventSelectors::from_stored(row.get::<Option<String>, _>("event_selectors").as_deref())
-        .map_err(|e| bad("event_selectors", e))?;
+    let event_selectors = EventSelectors::from_stored(row.get::<Option<String>, _>("event_selectors").as_deref()).unwrap_or_else(|e| {
+        unreadable("event_selectors", e);
+        EventSelectors::KeepAll
+    });
     Ok(Trail {
         insight_types,
         sensitivity: Sensitivity::parse(&row.get::<String, _>("sensitivity")).unwrap_or_default(),
@@ -110,6 +120,8 @@ where
             error_code: row.get("error_code"),
             read_only: row.get("read_only"),
             is_management: row.get("is_management"),
+            // Only ingest's event selectors read it; it is not stored.
+            network_activity: false,
             is_write: row.get("is_write"),
             user_arn: row.get("user_arn"),
             user_name: row.get("user_name"),

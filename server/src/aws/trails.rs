@@ -161,7 +161,13 @@ fn apply_options(input: &Value, options: &mut TrailOptions) -> Result<(), AwsErr
             Some(value) => *slot = Some(value.to_owned()),
         }
     }
-    let is_arn_of = |value: &Option<String>, service: &str| value.as_deref().is_none_or(|v| v.starts_with(&format!("arn:aws:{service}:")));
+    // arn:<partition>:<service>:..., in any partition (aws, aws-cn, aws-us-gov).
+    let is_arn_of = |value: &Option<String>, service: &str| {
+        value.as_deref().is_none_or(|v| {
+            let mut parts = v.split(':');
+            parts.next() == Some("arn") && parts.next().is_some_and(|p| p.starts_with("aws")) && parts.next() == Some(service)
+        })
+    };
     if !is_arn_of(&options.cloud_watch_logs_log_group_arn, "logs") {
         return Err(AwsError::new(
             "InvalidCloudWatchLogsLogGroupArnException",

@@ -141,7 +141,9 @@ def test_event_selectors_decide_what_a_trail_keeps(server, aws, client):
                                          "DataResources": [], "ExcludeManagementEventSources": []}]
     assert default["TrailARN"].endswith(":trail/selective")
     client.start_logging(Name="selective")
-    s3_object = lambda bucket: [{"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::{bucket}/k"}]
+    # As CloudTrail writes an S3 data event: the object and its bucket.
+    s3_object = lambda bucket: [{"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::{bucket}/k"},
+                                {"type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{bucket}"}]
     batch = [event("sel-write", "RunInstances", False), event("sel-read", "DescribeInstances", True),
              event("sel-data", "GetObject", True, "s3.amazonaws.com", "Data", s3_object("audit"))]
     exit_code, stdout, _ = ingest(server, "selective", batch)
