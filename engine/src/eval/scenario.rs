@@ -189,6 +189,11 @@ fn attacks(world: &mut World, rng: &mut Rng) {
     attacks::place_invictus(world, "invictus at night", "eu-west-1", at);
     let at = day_at(40, 15, jitter(rng));
     attacks::place_invictus(world, "invictus on a Saturday", "us-east-1", at);
+    // A rehearsal, then the real run a day later at the same time of day: both are attacks,
+    // and the first must not make the second look routine.
+    let at = day_at(22, 14, jitter(rng));
+    attacks::place_invictus(world, "invictus rehearsal", "eu-west-1", at);
+    attacks::place_invictus(world, "invictus a day after its rehearsal", "eu-west-1", at + 24 * 60 + 2);
     for (i, technique) in attacks::STRATUS.iter().enumerate() {
         let at = day_at(10 + 4 * i as i64, 9 + 2 * i as i64, jitter(rng));
         attacks::place_stratus(world, technique, REGIONS[i % 2], at);
