@@ -15,8 +15,9 @@ use tower::ServiceExt;
 
 /// Every page route of the app, with a trail and IDs that exist or not (either way the
 /// request must be refused before anything is looked up).
-const PAGES: [&str; 9] = [
+const PAGES: [&str; 11] = [
     "/", "/insights", "/insights/some-id", "/events", "/events/some-id", "/settings", "/access", "/insights.csv", "/insights.json",
+    "/insights/some-id/graph.svg", "/prefs/time-zone?offset=60",
 ];
 
 /// Every server function, with a body that would be valid for it.
@@ -34,6 +35,7 @@ fn server_functions() -> Vec<(&'static str, &'static str)> {
         (insights::ListInsights::PATH, ""),
         (insights::GetInsight::PATH, "id=x"),
         (insights::GetInsightExtras::PATH, "id=x"),
+        (insights::GetInsightGraph::PATH, "id=x&span=1d"),
         (insights::InsightEvents::PATH, "id=x"),
         (settings::ListTrails::PATH, ""),
         (settings::CreateTrail::PATH, "name=new"),
@@ -134,9 +136,12 @@ async fn off_loopback_nothing_is_readable_or_changeable_without_signing_in() {
     assert!(s.store.get_trail("prod").await.unwrap().is_some(), "nothing was deleted");
     assert!(s.store.list_trails().await.unwrap().len() == 1, "nothing was created");
     // What anyone may fetch.
-    for public in ["/healthz", "/login", "/style.css"] {
+    for public in ["/healthz", "/login", "/style.css", "/favicon.svg"] {
         assert_eq!(send(&s.router, get(public, &[])).await.status, StatusCode::OK, "{public}");
     }
+    // The icon browsers ask for by name leads to the public one, and to nothing else.
+    let icon = send(&s.router, get("/favicon.ico", &[])).await;
+    assert_eq!((icon.status, icon.headers[header::LOCATION].to_str().unwrap()), (StatusCode::PERMANENT_REDIRECT, "/favicon.svg"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -145,7 +150,9 @@ async fn a_viewer_reads_everything_and_changes_nothing() {
     let cookie = sign_in(&s.router, "bob").await;
     for page in PAGES.into_iter().filter(|p| *p != "/access") {
         let reply = send(&s.router, get(page, &[("cookie", &cookie)])).await;
-        assert!(matches!(reply.status, StatusCode::OK | StatusCode::NOT_FOUND), "{page}: {}", reply.status);
+        // The time zone preference answers by going back to the page it was set from.
+        let expected = if page.starts_with("/prefs/") { StatusCode::SEE_OTHER } else { StatusCode::OK };
+        assert!(reply.status == expected || reply.status == StatusCode::NOT_FOUND, "{page}: {}", reply.status);
     }
     let settings = send(&s.router, get("/settings", &[("cookie", &cookie)])).await.body;
     assert!(settings.contains("data-testid=\"read-only\"") && !settings.contains("data-testid=\"create-trail\""));
