@@ -140,6 +140,13 @@ impl EventSelectors {
     /// Reads and validates a PutEventSelectors request's `EventSelectors` or
     /// `AdvancedEventSelectors` (exactly one of them). The error says what to change.
     pub fn from_request(input: &Value) -> Result<EventSelectors, String> {
+        let selectors = EventSelectors::from_members(input)?;
+        selectors.validate()?;
+        Ok(selectors)
+    }
+
+    /// Reads the members without validating them (see [`EventSelectors::from_request`]).
+    fn from_members(input: &Value) -> Result<EventSelectors, String> {
         let present = |name: &str| input.get(name).is_some_and(|v| !v.is_null());
         let selectors = match (present("EventSelectors"), present("AdvancedEventSelectors")) {
             (true, true) => return Err("Give EventSelectors or AdvancedEventSelectors, not both.".into()),
@@ -160,7 +167,6 @@ impl EventSelectors {
                     .map_err(|e| format!("AdvancedEventSelectors is not a list of advanced event selectors: {e}"))?,
             ),
         };
-        selectors.validate()?;
         Ok(selectors)
     }
 
@@ -185,9 +191,10 @@ impl EventSelectors {
     pub fn from_stored(stored: Option<&str>) -> Result<EventSelectors, String> {
         match stored {
             None => Ok(EventSelectors::KeepAll),
+            // Validated when they were put: read on every trail listing, they are only parsed.
             Some(text) => {
                 let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-                EventSelectors::from_request(&value)
+                EventSelectors::from_members(&value)
             }
         }
     }

@@ -9,7 +9,6 @@ fn the_targets_hold_on_every_seed() {
     let summary = evaluate_seeds(1..=10);
     assert!(summary.targets_met(), "{}", summary.table());
     assert!(summary.worst_f1 >= TARGET_F1 && summary.worst_false_per_100_series_days <= TARGET_FALSE_PER_100_SERIES_DAYS);
-    assert!(summary.worst_f1 <= summary.mean_f1, "worst is the minimum");
 }
 
 #[test]

@@ -272,16 +272,17 @@ async fn graph_svg(
     let now = chrono::Utc::now().timestamp_millis();
     let cookies = headers.get(header::COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let zone = app::format::Zone::from_cookie_header(cookies);
-    match app::api::insights::server::graph(store.as_ref(), &id, &span, now, zone).await {
-        Ok(Some(graph)) => {
+    match app::api::insights::server::graph_input(store.as_ref(), &id, &span, now, zone).await {
+        Ok(Some((span, input))) => {
             // The file name is made of characters an ID and a span cannot break out of.
             let safe: String = id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(64).collect();
             (
                 [
                     (header::CONTENT_TYPE, "image/svg+xml".to_owned()),
-                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"insight-{safe}-{}.svg\"", graph.span)),
+                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"insight-{safe}-{span}.svg\"")),
                 ],
-                format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}", graph.svg.replacen("<svg ", "<svg xmlns=\"http://www.w3.org/2000/svg\" ", usize::from(!graph.svg.contains("xmlns=")))),
+                // Plotters writes the SVG namespace: the file stands alone as it is.
+                format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}", app::graph::render(&input)),
             )
                 .into_response()
         }

@@ -54,14 +54,15 @@ pub mod server {
         }
     }
 
-    /// See [`super::get_insight_graph`]; also behind the graph's SVG download.
-    pub async fn graph(
+    /// What [`super::get_insight_graph`] draws, and the span it covers (`None` for an unknown
+    /// insight); also behind the graph's SVG download, which draws only the wide one.
+    pub async fn graph_input(
         store: &dyn engine::Store,
         id: &str,
         span: &str,
         now_ms: i64,
         zone: crate::format::Zone,
-    ) -> Result<Option<GraphView>, AppError> {
+    ) -> Result<Option<(&'static str, crate::graph::GraphInput)>, AppError> {
         use engine::store::SeriesQuery;
 
         let Some(i) = store.get_insight(id).await.map_err(internal)? else {
@@ -111,11 +112,7 @@ pub mod server {
             bands,
             zone,
         };
-        Ok(Some(GraphView {
-            span: span.to_owned(),
-            svg: crate::graph::render_sized(&input, crate::graph::Size::Wide),
-            svg_narrow: crate::graph::render_sized(&input, crate::graph::Size::Narrow),
-        }))
+        Ok(Some((span, input)))
     }
 
     /// Every insight of `i`'s type on its series (same trail, account, region, API and error
@@ -270,7 +267,12 @@ pub async fn get_insight(id: String) -> Result<Option<InsightDetail>, AppError> 
 #[server]
 pub async fn get_insight_graph(id: String, span: String) -> Result<Option<GraphView>, AppError> {
     let state = crate::api::server::state()?;
-    server::graph(state.store.as_ref(), &id, &span, crate::api::server::now_ms(), crate::api::server::request_zone()).await
+    let found = server::graph_input(state.store.as_ref(), &id, &span, crate::api::server::now_ms(), crate::api::server::request_zone()).await?;
+    Ok(found.map(|(span, input)| GraphView {
+        span: span.to_owned(),
+        svg: crate::graph::render_sized(&input, crate::graph::Size::Wide),
+        svg_narrow: crate::graph::render_sized(&input, crate::graph::Size::Narrow),
+    }))
 }
 
 /// `[from, to)` of a graph of `span` minutes around an insight of `[start, end)`: centred on

@@ -46,6 +46,9 @@ pub async fn detect_trail(
         return Ok(report);
     };
     let until = minute_of_millis(now_ms);
+    // The trail's open insights, read once: a pass ends those it no longer finds.
+    let all_of_trail = crate::store::InsightFilter { trail: Some(trail.name.clone()), ..Default::default() };
+    let open: Vec<StoredInsight> = store.list_insights(&all_of_trail).await?.into_iter().filter(|i| i.end_minute.is_none()).collect();
     for &kind in &trail.insight_types {
         let all_series = store.minute_counts(&trail.name, kind).await?;
         let mut supported = std::collections::HashSet::new();
@@ -71,11 +74,11 @@ pub async fn detect_trail(
                 }
             }
         }
-        report.insights_changed += end_unsupported(store, trail, kind, Some(&all_series), &supported, until, cfg).await?;
+        report.insights_changed += end_unsupported(store, trail, kind, &open, Some(&all_series), &supported, until, cfg).await?;
     }
     // A type turned off supports none of its insights any more.
     for kind in InsightType::ALL.into_iter().filter(|k| !trail.insight_types.contains(k)) {
-        report.insights_changed += end_unsupported(store, trail, kind, None, &Default::default(), until, cfg).await?;
+        report.insights_changed += end_unsupported(store, trail, kind, &open, None, &Default::default(), until, cfg).await?;
     }
     Ok(report)
 }
@@ -93,24 +96,24 @@ pub async fn detect_trail(
 /// Only insights that started at least `drop_minutes` before `until` are judged: a drop is
 /// dated back to its first quiet minute, so a pass judging an earlier moment (a replay with
 /// `detect --now`, a clock a little behind after a lease moved) would not have found it yet.
-/// `all_series` is the type's counts when this pass read them (`None` for a type turned
-/// off: they are read here, only if an insight needs ending).
+/// `open` is the trail's open insights, read once per pass; `all_series` is the type's counts
+/// when this pass read them (`None` for a type turned off: they are read here, only if an
+/// insight needs ending).
+#[allow(clippy::too_many_arguments)]
 async fn end_unsupported(
     store: &dyn Store,
     trail: &Trail,
     kind: InsightType,
+    open: &[StoredInsight],
     all_series: Option<&[crate::store::SeriesCounts]>,
     supported: &std::collections::HashSet<String>,
     until: Minute,
     cfg: &DetectorConfig,
 ) -> Result<usize, StoreError> {
-    let filter = crate::store::InsightFilter { trail: Some(trail.name.clone()), insight_type: Some(kind), ..Default::default() };
     let settled = until - cfg.drop_minutes.max(1);
-    let open: Vec<StoredInsight> = store
-        .list_insights(&filter)
-        .await?
-        .into_iter()
-        .filter(|i| i.end_minute.is_none() && i.start_minute < settled && !supported.contains(&i.shared_event_id))
+    let open: Vec<&StoredInsight> = open
+        .iter()
+        .filter(|i| i.insight_type == kind && i.start_minute < settled && !supported.contains(&i.shared_event_id))
         .collect();
     if open.is_empty() {
         return Ok(0);
